@@ -1,0 +1,54 @@
+# ordercast — run, test, bench, build.
+BIN      := ordercast
+BUNDLE   := node_modules/socket.io-client/dist/socket.io.min.js
+
+.PHONY: all build assets run test test-go test-e2e fuzz bench clean deps
+
+all: build
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+deps: node_modules
+
+# The browser bundle comes from npm; it is copied in, never committed.
+public/assets/socket.io.min.js: node_modules
+	mkdir -p public/assets
+	cp $(BUNDLE) public/assets/socket.io.min.js
+	cp $(BUNDLE).map public/assets/socket.io.min.js.map
+
+assets: public/assets/socket.io.min.js
+
+build: assets
+	go build -o $(BIN) .
+
+run: build
+	./$(BIN) serve --demo
+
+test: build
+	go vet ./...
+	go test -race -count=1 ./...
+	node --test --test-concurrency=1 e2e/
+
+# Each fuzz target for FUZZTIME (go test runs only their seed corpora,
+# testdata/fuzz/<Name>/). New failing inputs land in testdata: keep them.
+FUZZTIME ?= 20s
+FUZZ_handlers := FuzzCreateOrderBody FuzzStatusBody FuzzListQuery FuzzLastEventID \
+	FuzzWebhookSignature FuzzSocketPayload FuzzSocketPacket FuzzPollingPost
+FUZZ_auth     := FuzzStaffToken FuzzStaffTokenTamper FuzzTrackingToken
+FUZZ_orders   := FuzzValidateNewOrder FuzzCheckText
+
+fuzz:
+	@set -e; for pkg in handlers auth orders; do \
+	  case $$pkg in handlers) list="$(FUZZ_handlers)";; auth) list="$(FUZZ_auth)";; orders) list="$(FUZZ_orders)";; esac; \
+	  for f in $$list; do echo "== $$pkg $$f"; go test ./$$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME); done; \
+	done
+
+# ordercast against the Node.js socket.io reference, side by side
+# (bench/RESULTS.md); BENCH_SCALE=small for a smoke run, knobs in bench/run.sh.
+bench: build
+	bench/run.sh
+
+clean:
+	rm -f $(BIN) public/assets/socket.io.min.js public/assets/socket.io.min.js.map

@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/ordercast/ordercast/orders"
+)
+
+// sseRetry is the reconnection delay suggested to EventSource clients.
+const sseRetry = 2 * time.Second
+
+// stream serves GET /api/orders/:id/stream as Server-Sent Events. Like
+// order:subscribe, it listens FIRST and then reads the store after
+// Last-Event-ID, dropping anything it has sent already by seq.
+func (h *Handlers) stream(c *gin.Context) {
+	id := c.Param("id")
+	ctx := c.Request.Context()
+	if _, _, err := h.canRead(ctx, callerOf(c), id, c.Query("token")); err != nil {
+		h.abort(c, err)
+		return
+	}
+	last, err := lastEventID(c)
+	if err != nil {
+		h.abort(c, err)
+		return
+	}
+	l, stop := h.pub.Listen(id)
+	defer stop()
+	events, err := h.store.Events(ctx, id, last)
+	if err != nil {
+		h.abort(c, fmt.Errorf("load events of order %s: %w", id, err))
+		return
+	}
+
+	w := c.Writer
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("Connection", "keep-alive")
+	hd.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: %d\n\n", sseRetry.Milliseconds())
+
+	send := func(evs ...orders.Event) bool {
+		for _, e := range evs {
+			if e.Seq <= last {
+				continue
+			}
+			data, err := json.Marshal(e)
+			if err != nil {
+				return false
+			}
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data); err != nil {
+				return false
+			}
+			last = e.Seq
+		}
+		w.Flush()
+		return true
+	}
+	if !send(events...) {
+		return
+	}
+	heartbeat := time.NewTicker(h.cfg.SSEHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.down:
+			// Tell the client to come back soon, to this process or another.
+			fmt.Fprintf(w, ": server shutting down\nretry: %d\n\n", sseRetry.Milliseconds())
+			w.Flush()
+			return
+		case e := <-l.C:
+			if e.Seq > last+1 {
+				// Events of one order published by different requests (or
+				// processes) may arrive out of order: fill the gap from the
+				// store rather than skip the missing ones for good.
+				if !h.catchUp(ctx, id, last, send) {
+					return
+				}
+				continue
+			}
+			if !send(e) {
+				return
+			}
+		case <-l.Lagged:
+			// Dropped for being slow: catch up from the store and listen again.
+			stop()
+			l, stop = h.pub.Listen(id)
+			if !h.catchUp(ctx, id, last, send) {
+				return
+			}
+		case <-heartbeat.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			w.Flush()
+		}
+	}
+}
+
+func (h *Handlers) catchUp(ctx context.Context, id string, last int64, send func(...orders.Event) bool) bool {
+	evs, err := h.store.Events(ctx, id, last)
+	if err != nil {
+		h.log.Warn("sse catch-up failed", "order", id, "err", err)
+		return false
+	}
+	return send(evs...)
+}
+
+// lastEventID reads Last-Event-ID from the header or the lastEventId query.
+func lastEventID(c *gin.Context) (int64, error) {
+	v := c.GetHeader("Last-Event-ID")
+	if v == "" {
+		v = c.Query("lastEventId")
+	}
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badRequest("Last-Event-ID: must be a non-negative integer (a seq)")
+	}
+	return n, nil
+}

@@ -1,0 +1,122 @@
+package rooms
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// Stats is the payload of the stats event.
+type Stats struct {
+	Connections        Connections `json:"connections"`
+	Rooms              int         `json:"rooms"`
+	EventsPerSecond    float64     `json:"eventsPerSecond"`
+	BroadcastLatencyMs Latency     `json:"broadcastLatencyMs"`
+	Nodes              int         `json:"nodes"`
+}
+
+// Connections counts sockets by transport.
+type Connections struct {
+	WebSocket int `json:"websocket"`
+	Polling   int `json:"polling"`
+}
+
+// Latency percentiles in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+}
+
+// statsWindow collects broadcast latencies of the current second.
+type statsWindow struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+}
+
+func newStatsWindow() *statsWindow { return &statsWindow{} }
+
+func (w *statsWindow) record(d time.Duration) {
+	w.mu.Lock()
+	if len(w.latencies) < 100_000 {
+		w.latencies = append(w.latencies, d)
+	}
+	w.mu.Unlock()
+}
+
+// take returns the count and percentiles of the window and resets it.
+func (w *statsWindow) take() (int, Latency) {
+	w.mu.Lock()
+	l := w.latencies
+	w.latencies = make([]time.Duration, 0, len(l))
+	w.mu.Unlock()
+	if len(l) == 0 {
+		return 0, Latency{}
+	}
+	slices.Sort(l)
+	// Nearest rank: the smallest latency that p of the window do not
+	// exceed (so p99 of two values is the larger one).
+	pct := func(p float64) float64 {
+		i := max(int(math.Ceil(p*float64(len(l))))-1, 0)
+		return float64(l[i].Microseconds()) / 1000
+	}
+	return len(l), Latency{P50: pct(0.50), P99: pct(0.99)}
+}
+
+// LocalStats counts this process's sockets and rooms and takes the
+// latency window of the last interval.
+func (h *Hub) LocalStats(interval time.Duration) Stats {
+	var st Stats
+	h.io.Sockets().Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
+		if t := s.Conn().Transport(); t != nil && t.Name() == "polling" {
+			st.Connections.Polling++
+		} else {
+			st.Connections.WebSocket++
+		}
+		return true
+	})
+	h.io.Sockets().Adapter().Rooms().Range(func(r socket.Room, _ *types.Set[socket.SocketId]) bool {
+		if isNamedRoom(string(r)) {
+			st.Rooms++
+		}
+		return true
+	})
+	n, lat := h.stats.take()
+	st.EventsPerSecond = float64(n) / interval.Seconds()
+	st.BroadcastLatencyMs = lat
+	st.Nodes = 1
+	return st
+}
+
+func isNamedRoom(r string) bool {
+	return strings.HasPrefix(r, "order-") || r == string(Support) || r == string(Admin)
+}
+
+// RunStats emits stats to this process's admin sockets every interval until
+// ctx ends. gather may merge other processes' figures; nil uses LocalStats.
+func (h *Hub) RunStats(ctx context.Context, interval time.Duration, gather func(Stats) Stats) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			st := h.LocalStats(interval)
+			if gather != nil {
+				st = gather(st)
+			}
+			// Local: every process sends the (merged) figures to its own
+			// admin sockets; through the Redis adapter each would get one
+			// copy per process.
+			if err := h.io.Local().To(Admin).Emit(EventStats, st); err != nil {
+				h.log.Warn("broadcast failed", "event", EventStats, "err", err)
+			}
+		}
+	}
+}
