@@ -12,6 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/ordercast/ordercast/sockets"
 )
 
 // Per-IP limits guard the ways in that carry no limit of their own:
@@ -262,6 +264,8 @@ func (h *Handlers) TrackConnections(io *socket.Server) {
 		if !slot.state.CompareAndSwap(slotPending, slotAdopted) {
 			h.conns.force(slot.key) // freed already: count the session anyway
 		}
-		_ = conn.Once("close", func(...any) { h.conns.release(slot.key) })
+		// Also when the session closed before this listener ran
+		// (README, library defect 15).
+		sockets.OnEngineClose(conn, func() { h.conns.release(slot.key) })
 	})
 }

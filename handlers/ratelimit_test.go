@@ -21,6 +21,7 @@ import (
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/ordercast/ordercast/sockets"
 	"github.com/ordercast/ordercast/store"
+	"github.com/zishang520/socket.io/servers/engine/v3"
 )
 
 const (
@@ -40,6 +41,13 @@ type secServer struct {
 
 func newSecServer(tb testing.TB, cfg Config, now func() time.Time) *secServer {
 	tb.Helper()
+	return newSecServerWith(tb, cfg, now, nil)
+}
+
+// newSecServerWith is newSecServer with beforeTrack run on the Socket.IO
+// server before TrackConnections.
+func newSecServerWith(tb testing.TB, cfg Config, now func() time.Time, beforeTrack func(*sockets.Server)) *secServer {
+	tb.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "sec.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -55,6 +63,9 @@ func newSecServer(tb testing.TB, cfg Config, now func() time.Time) *secServer {
 	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio.IO, log, nil), Signer: signer,
 		APIKey: auth.NewAPIKey(secAPIKey), Log: log, Now: now})
 	sio.IO.Use(h.Authenticate)
+	if beforeTrack != nil {
+		beforeTrack(sio)
+	}
 	h.TrackConnections(sio.IO)
 	gin.SetMode(gin.TestMode)
 	pages := fstest.MapFS{"track.html": {Data: []byte("t")}, "support.html": {Data: []byte("s")}, "admin.html": {Data: []byte("a")}}
@@ -446,6 +457,35 @@ func TestConnectionCap(t *testing.T) {
 			t.Fatalf("no slot freed 5 s after a session closed: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond) // poll interval of a deadline wait
+	}
+}
+
+// Library defect 15: a session can close before the engine's "connection"
+// listeners run (the client has its OPEN packet by then). A session closed
+// in that window must still free its slot: here an earlier listener closes
+// every session, so TrackConnections always comes too late. Without the
+// workaround the second handshake is refused (429).
+func TestConnectionCapSessionClosedBeforeTracked(t *testing.T) {
+	srv := newSecServerWith(t, Config{ConnectionsPerIP: 1}, nil, func(sio *sockets.Server) {
+		_ = sio.IO.Engine().On("connection", func(args ...any) {
+			if conn, ok := args[0].(engine.Socket); ok {
+				conn.Close(true)
+			}
+		})
+	})
+	for i := range 3 {
+		res, err := http.Get(srv.URL + "/socket.io/?EIO=4&transport=polling")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("handshake %d at a cap of 1, each session closed: %d %s", i+1, res.StatusCode, body)
+		}
+	}
+	if n := srv.h.conns.count("127.0.0.1"); n != 0 {
+		t.Fatalf("slots held after every session closed: %d", n)
 	}
 }
 

@@ -57,7 +57,7 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) {
 				}
 			}
 		})
-		_ = conn.Once("close", func(...any) {
+		OnEngineClose(conn, func() {
 			g.close()
 			mu.Lock()
 			delete(gates, id)

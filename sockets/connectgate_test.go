@@ -17,7 +17,7 @@ import (
 // the race likely (the event is read while the CONNECT is still being
 // processed): without the workaround most of these sessions are closed.
 func TestEventRightAfterConnect(t *testing.T) {
-	s := New(Config{Transports: []string{"polling"}, MaxMessageBytes: 4096, ConnectTimeout: 10 * time.Second})
+	s := newPollingServer()
 	_ = s.IO.On("connection", func(args ...any) {
 		sock := args[0].(*socket.Socket)
 		_ = sock.On("probe", func(args ...any) {

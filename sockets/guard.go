@@ -144,7 +144,10 @@ func limitBinary(eio engine.BaseServer, maxBytes int64, timeout time.Duration) {
 		if !ok {
 			return
 		}
-		w := &binaryWatch{close: func() { conn.Close(false) }}
+		// Close(true): at once, dropping what is queued for this client.
+		// Close(false) waits for a "drain" that can fire between its check
+		// of the write buffer and its listening for it, and then never closes.
+		w := &binaryWatch{close: func() { conn.Close(true) }}
 		// "packet" comes before the Socket.IO decoder reads the data, so
 		// the header can be looked at without consuming it.
 		_ = conn.On("packet", func(args ...any) {
@@ -161,7 +164,7 @@ func limitBinary(eio engine.BaseServer, maxBytes int64, timeout time.Duration) {
 				w.add(int64(d.Len()), maxBytes)
 			}
 		})
-		_ = conn.Once("close", func(...any) { w.stop() })
+		OnEngineClose(conn, w.stop)
 	})
 }
 

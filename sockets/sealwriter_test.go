@@ -16,7 +16,7 @@ import (
 // response. Without the workaround `go test -race` reports the race here
 // (and a plain run now and then dies of "concurrent map writes").
 func TestPollingCloseWhileWriting(t *testing.T) {
-	s := New(Config{Transports: []string{"polling"}, MaxMessageBytes: 4096, ConnectTimeout: 10 * time.Second})
+	s := newPollingServer()
 	srv := httptest.NewServer(s)
 	defer closeWithin(t, srv, s)
 	c := &http.Client{Timeout: 5 * time.Second}

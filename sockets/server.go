@@ -43,6 +43,7 @@ type Config struct {
 type Server struct {
 	IO      *socket.Server
 	handler http.Handler
+	engine  http.Handler // the library's own, without the workarounds
 	polls   *pendingPolls
 	closing atomic.Bool
 }
@@ -119,9 +120,9 @@ func New(cfg Config) *Server {
 
 	io := socket.NewServer(nil, opts)
 	s := &Server{IO: io, polls: newPendingPolls()}
-	eio := io.ServeHandler(nil)
-	// guard.go: workarounds 5, 6, 8; sealwriter.go: workaround 10.
-	s.handler = guard(s.polls.wrap(sealWrites(eio)), cfg.MaxMessageBytes, io.Engine())
+	s.engine = io.ServeHandler(nil)
+	// guard.go: workarounds 5, 6, 8; workarounds.go: 3, 14; sealwriter.go: 10.
+	s.handler = guard(s.polls.wrap(sealWrites(s.engine)), cfg.MaxMessageBytes, io.Engine())
 	watchEngine(io.Engine(), s.polls)
 	binaryTimeout := cfg.BinaryTimeout
 	if binaryTimeout <= 0 {

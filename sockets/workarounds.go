@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
@@ -22,6 +23,16 @@ import (
 // so a pending long-poll GET is never answered and the client only notices
 // at its ping timeout. We cancel the request context of that GET when the
 // engine socket closes, which ends the response.
+//
+// Workaround 14 (servers/engine/v3/transports/polling.go onPollRequest,
+// pkg/types/http-context.go closeWithError): onPollRequest publishes a GET
+// (p.req.Store) before it assigns ctx.Cleanup, which the context's watcher
+// goroutine reads as soon as the request context ends. A cancel in that
+// window, ours at a session close or net/http's when the client leaves,
+// is a data race on the engine's own field. So the engine gets a context
+// of our own: it ends when the client leaves or the session ends, but only
+// once the engine has parked the GET (its transport emitted "ready", after
+// the assignment), or after armTimeout for a GET the engine never parks.
 func watchEngine(eio engine.BaseServer, polls *pendingPolls) {
 	_ = eio.On("connection", func(args ...any) {
 		conn, ok := args[0].(engine.Socket)
@@ -35,7 +46,21 @@ func watchEngine(eio engine.BaseServer, polls *pendingPolls) {
 			}
 		})
 		sid := conn.Id()
-		_ = conn.Once("close", func(...any) { polls.end(sid) })
+		OnEngineClose(conn, func() { polls.end(sid) })
+		forgetClosed(eio, conn) // closed.go: workaround 15
+	})
+	// "connection" comes after the OPEN packet is on its way, so the
+	// client's next GET may be parked before it: the polling transport's
+	// "ready" is hooked at the socket's first flush (the OPEN packet),
+	// which comes before the write.
+	_ = eio.On("flush", func(args ...any) {
+		conn, ok := args[0].(engine.Socket)
+		if !ok {
+			return
+		}
+		if t := conn.Transport(); t != nil && t.Name() == transports.POLLING {
+			polls.hook(conn.Id(), t)
+		}
 	})
 }
 
@@ -46,22 +71,90 @@ func releaseOnClose(t transports.Transport) {
 	// In a goroutine: "close" may fire from inside DoClose itself (a
 	// server-side close), and DoClose must not be re-entered there. A second
 	// DoClose after the first finished is a no-op.
-	_ = t.Once("close", func(...any) { go t.DoClose(nil) })
+	onClosed(t, func() { go t.DoClose(nil) })
 }
 
 // pendingPolls remembers each session's pending long-poll GETs.
 type pendingPolls struct {
 	mu      sync.Mutex
 	pending map[string]map[*http.Request]*pendingPoll
+	hooked  map[transports.Transport]bool // polling transports whose "ready" arms
 }
 
+// armTimeout bounds how long a GET's end may wait for the engine to park
+// it: parking takes microseconds, and a GET the engine never parks (a
+// polling GET racing an upgrade) must still end.
+const armTimeout = 5 * time.Second
+
+// pendingPoll is one long-poll GET held by the engine.
 type pendingPoll struct {
-	cancel context.CancelFunc
-	ended  atomic.Bool // by the server, not by the client going away
+	ended atomic.Bool // by the server, not by the client going away
+
+	mu       sync.Mutex
+	cancel   context.CancelFunc
+	armed    bool // the engine has parked the GET: cancelling is safe
+	due      bool // the GET must end
+	fallback *time.Timer
+}
+
+// arm notes that the engine has parked the GET, and ends it if due.
+func (p *pendingPoll) arm() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.armed {
+		return
+	}
+	p.armed = true
+	if p.due {
+		p.cancel()
+	}
+}
+
+// stop ends the GET as soon as that is safe (workaround 14).
+func (p *pendingPoll) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.due = true
+	if p.armed {
+		p.cancel()
+		return
+	}
+	if p.fallback == nil {
+		p.fallback = time.AfterFunc(armTimeout, p.cancel)
+	}
+}
+
+func (p *pendingPoll) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fallback != nil {
+		p.fallback.Stop()
+	}
+	p.cancel()
 }
 
 func newPendingPolls() *pendingPolls {
-	return &pendingPolls{pending: map[string]map[*http.Request]*pendingPoll{}}
+	return &pendingPolls{
+		pending: map[string]map[*http.Request]*pendingPoll{},
+		hooked:  map[transports.Transport]bool{},
+	}
+}
+
+// hook makes polling transport t of session sid arm its GETs once parked.
+func (p *pendingPolls) hook(sid string, t transports.Transport) {
+	p.mu.Lock()
+	done := p.hooked[t]
+	p.hooked[t] = true
+	p.mu.Unlock()
+	if done {
+		return
+	}
+	_ = t.On("ready", func(...any) { p.arm(sid) })
+	onClosed(t, func() {
+		p.mu.Lock()
+		delete(p.hooked, t)
+		p.mu.Unlock()
+	})
 }
 
 // closePacket is an Engine.IO v4 payload holding one CLOSE packet: the
@@ -75,9 +168,12 @@ func (p *pendingPolls) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx, cancel := context.WithCancel(r.Context())
-		r = r.WithContext(ctx)
+		// Not cancelled by net/http: the client leaving reaches the engine
+		// through poll.stop (workaround 14).
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 		poll := &pendingPoll{cancel: cancel}
+		clientGone := context.AfterFunc(r.Context(), poll.stop)
+		r = r.WithContext(ctx)
 		p.mu.Lock()
 		if p.pending[sid] == nil {
 			p.pending[sid] = map[*http.Request]*pendingPoll{}
@@ -86,13 +182,14 @@ func (p *pendingPolls) wrap(next http.Handler) http.Handler {
 		p.mu.Unlock()
 		rec := &writeRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		clientGone()
 		p.mu.Lock()
 		delete(p.pending[sid], r)
 		if len(p.pending[sid]) == 0 {
 			delete(p.pending, sid)
 		}
 		p.mu.Unlock()
-		cancel()
+		poll.release()
 		if poll.ended.Load() && !rec.wrote.Load() {
 			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 			w.Header().Set("Connection", "close")
@@ -101,12 +198,23 @@ func (p *pendingPolls) wrap(next http.Handler) http.Handler {
 	})
 }
 
+// arm marks session sid's pending GETs as parked by the engine. The engine
+// holds one at a time; a second is refused ("overlap") and answered at
+// once, so arming it too is harmless.
+func (p *pendingPolls) arm(sid string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, poll := range p.pending[sid] {
+		poll.arm()
+	}
+}
+
 func (p *pendingPolls) end(sid string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, poll := range p.pending[sid] {
 		poll.ended.Store(true)
-		poll.cancel()
+		poll.stop()
 	}
 }
 
@@ -116,7 +224,7 @@ func (p *pendingPolls) endAll() {
 	for _, reqs := range p.pending {
 		for _, poll := range reqs {
 			poll.ended.Store(true)
-			poll.cancel()
+			poll.stop()
 		}
 	}
 }
