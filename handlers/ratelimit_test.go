@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -575,5 +576,40 @@ func TestRoomsPerSocketCap(t *testing.T) {
 	defer other.close()
 	if ack := subscribe(other, 1, fmt.Sprintf("R%d", maxRoomsPerSocket)); !strings.Contains(ack, `"ok":true`) {
 		t.Fatalf("another socket: %s", ack)
+	}
+}
+
+// An idle SSE stream carries a comment line every SSEHeartbeat (15 s by
+// default; shortened here), with the headers proxies need.
+func TestSSEHeartbeat(t *testing.T) {
+	srv := newSecServer(t, Config{SSEHeartbeat: 20 * time.Millisecond}, nil)
+	req := httptest.NewRequest(http.MethodPost, "/api/orders", strings.NewReader(`{"id":"H1","customer":"Ada","items":[{"name":"Tea","qty":1}],"total":1}`))
+	req.Header.Set("Authorization", "Bearer "+secAPIKey)
+	if rec := srv.serve(req); rec.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stream, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/orders/H1/stream", nil)
+	stream.Header.Set("Authorization", "Bearer "+secAPIKey)
+	res, err := http.DefaultClient.Do(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	for name, want := range map[string]string{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"} {
+		if got := res.Header.Get(name); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	lines := bufio.NewScanner(res.Body)
+	beats := 0
+	for beats < 3 && lines.Scan() {
+		if lines.Text() == ": keep-alive" {
+			beats++
+		}
+	}
+	if beats < 3 {
+		t.Fatalf("%d heartbeats before the 5 s deadline (%v), want 3", beats, lines.Err())
 	}
 }
