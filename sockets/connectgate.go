@@ -22,15 +22,26 @@ import (
 // Here, once a client has sent a CONNECT to "/", its following packets
 // wait (in the goroutine reading them, so in order) until the socket has
 // joined, the CONNECT was refused, the connection closed, or timeout.
-func holdUntilJoined(io *socket.Server, timeout time.Duration) {
+//
+// It returns what to do for each new session (see onOpened).
+func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socket) {
 	var mu sync.Mutex
 	gates := map[string]*joinGate{} // engine session id -> its gate
 
-	_ = io.Engine().On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
+	// "connection" fires once the socket is registered with its client.
+	_ = io.On("connection", func(args ...any) {
+		s, ok := args[0].(*socket.Socket)
+		if !ok || s.Conn() == nil {
 			return
 		}
+		mu.Lock()
+		g := gates[s.Conn().Id()]
+		mu.Unlock()
+		if g != nil {
+			g.close()
+		}
+	})
+	return func(conn engine.Socket) {
 		g := &joinGate{}
 		id := conn.Id()
 		mu.Lock()
@@ -63,20 +74,7 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) {
 			delete(gates, id)
 			mu.Unlock()
 		})
-	})
-	// "connection" fires once the socket is registered with its client.
-	_ = io.On("connection", func(args ...any) {
-		s, ok := args[0].(*socket.Socket)
-		if !ok || s.Conn() == nil {
-			return
-		}
-		mu.Lock()
-		g := gates[s.Conn().Id()]
-		mu.Unlock()
-		if g != nil {
-			g.close()
-		}
-	})
+	}
 }
 
 // joinGate is closed while no CONNECT is pending.

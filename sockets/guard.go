@@ -138,12 +138,9 @@ func refuse(w http.ResponseWriter, status int, code, msg string) {
 // for as long as it stays connected. Here a binary packet must arrive
 // whole within timeout and, attachments included, within maxBytes (the
 // contract's limit on one Socket.IO message); else its connection is closed.
-func limitBinary(eio engine.BaseServer, maxBytes int64, timeout time.Duration) {
-	_ = eio.On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
-		}
+// It returns what to do for each new session (see onOpened).
+func limitBinary(maxBytes int64, timeout time.Duration) func(engine.Socket) {
+	return func(conn engine.Socket) {
 		// Close(true): at once, dropping what is queued for this client.
 		// Close(false) waits for a "drain" that can fire between its check
 		// of the write buffer and its listening for it, and then never closes.
@@ -165,7 +162,7 @@ func limitBinary(eio engine.BaseServer, maxBytes int64, timeout time.Duration) {
 			}
 		})
 		OnEngineClose(conn, w.stop)
-	})
+	}
 }
 
 // attachments returns the attachment count of a binary Socket.IO packet

@@ -123,13 +123,17 @@ func New(cfg Config) *Server {
 	s.engine = io.ServeHandler(nil)
 	// guard.go: workarounds 5, 6, 8; workarounds.go: 3, 14; sealwriter.go: 10.
 	s.handler = guard(s.polls.wrap(sealWrites(s.engine)), cfg.MaxMessageBytes, io.Engine())
-	watchEngine(io.Engine(), s.polls)
 	binaryTimeout := cfg.BinaryTimeout
 	if binaryTimeout <= 0 {
 		binaryTimeout = 10 * time.Second
 	}
-	limitBinary(io.Engine(), cfg.MaxMessageBytes, binaryTimeout) // guard.go: workaround 7
-	holdUntilJoined(io, 5*time.Second)                           // connectgate.go: workaround 9
+	// Per-session listeners, added before the client has its OPEN packet
+	// (sessions.go: workaround 15).
+	onOpened(io.Engine(),
+		watchEngine(io.Engine(), s.polls),               // workarounds.go: 1, 3, 14
+		limitBinary(cfg.MaxMessageBytes, binaryTimeout), // guard.go: workaround 7
+		holdUntilJoined(io, 5*time.Second),              // connectgate.go: workaround 9
+	)
 	return s
 }
 

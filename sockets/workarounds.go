@@ -33,13 +33,17 @@ import (
 // of our own: it ends when the client leaves or the session ends, but only
 // once the engine has parked the GET (its transport emitted "ready", after
 // the assignment), or after armTimeout for a GET the engine never parks.
-func watchEngine(eio engine.BaseServer, polls *pendingPolls) {
+//
+// watchEngine returns what to do for each new session (see onOpened).
+func watchEngine(eio engine.BaseServer, polls *pendingPolls) func(engine.Socket) {
 	_ = eio.On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
+		if conn, ok := args[0].(engine.Socket); ok {
+			forgetClosed(eio, conn) // sessions.go: workaround 15
 		}
-		releaseOnClose(conn.Transport())
+	})
+	return func(conn engine.Socket) {
+		t := conn.Transport()
+		releaseOnClose(t)
 		_ = conn.On("upgrading", func(args ...any) {
 			if t, ok := args[0].(transports.Transport); ok {
 				releaseOnClose(t)
@@ -47,21 +51,13 @@ func watchEngine(eio engine.BaseServer, polls *pendingPolls) {
 		})
 		sid := conn.Id()
 		OnEngineClose(conn, func() { polls.end(sid) })
-		forgetClosed(eio, conn) // closed.go: workaround 15
-	})
-	// "connection" comes after the OPEN packet is on its way, so the
-	// client's next GET may be parked before it: the polling transport's
-	// "ready" is hooked at the socket's first flush (the OPEN packet),
-	// which comes before the write.
-	_ = eio.On("flush", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
+		if t != nil && t.Name() == transports.POLLING {
+			polls.hook(sid, t)
+			if ctx := conn.Request(); ctx != nil {
+				polls.adopt(ctx.Request(), sid)
+			}
 		}
-		if t := conn.Transport(); t != nil && t.Name() == transports.POLLING {
-			polls.hook(conn.Id(), t)
-		}
-	})
+	}
 }
 
 func releaseOnClose(t transports.Transport) {
@@ -78,7 +74,8 @@ func releaseOnClose(t transports.Transport) {
 type pendingPolls struct {
 	mu      sync.Mutex
 	pending map[string]map[*http.Request]*pendingPoll
-	hooked  map[transports.Transport]bool // polling transports whose "ready" arms
+	// Handshake GETs, until their session opens and adopts them.
+	handshakes map[*http.Request]*pendingPoll
 }
 
 // armTimeout bounds how long a GET's end may wait for the engine to park
@@ -89,6 +86,12 @@ const armTimeout = 5 * time.Second
 // pendingPoll is one long-poll GET held by the engine.
 type pendingPoll struct {
 	ended atomic.Bool // by the server, not by the client going away
+	rec   *writeRecorder
+
+	// Set under pendingPolls.mu: the session, once known (workaround 16).
+	sid     string
+	drained chan struct{} // closed when the engine is done with the GET
+	drainOK bool          // drained is closed
 
 	mu       sync.Mutex
 	cancel   context.CancelFunc
@@ -135,62 +138,122 @@ func (p *pendingPoll) release() {
 
 func newPendingPolls() *pendingPolls {
 	return &pendingPolls{
-		pending: map[string]map[*http.Request]*pendingPoll{},
-		hooked:  map[transports.Transport]bool{},
+		pending:    map[string]map[*http.Request]*pendingPoll{},
+		handshakes: map[*http.Request]*pendingPoll{},
 	}
 }
 
-// hook makes polling transport t of session sid arm its GETs once parked.
+// hook makes polling transport t of session sid arm its GETs once parked,
+// and tell when the engine is done with an answered one.
 func (p *pendingPolls) hook(sid string, t transports.Transport) {
+	_ = t.On("ready", func(...any) { p.arm(sid) })
+	_ = t.On("drain", func(...any) { p.drained(sid) })
+}
+
+// adopt files the handshake GET r under its session sid.
+func (p *pendingPolls) adopt(r *http.Request, sid string) {
 	p.mu.Lock()
-	done := p.hooked[t]
-	p.hooked[t] = true
-	p.mu.Unlock()
-	if done {
+	defer p.mu.Unlock()
+	poll, ok := p.handshakes[r]
+	if !ok {
 		return
 	}
-	_ = t.On("ready", func(...any) { p.arm(sid) })
-	onClosed(t, func() {
-		p.mu.Lock()
-		delete(p.hooked, t)
-		p.mu.Unlock()
-	})
+	delete(p.handshakes, r)
+	poll.sid = sid
+	p.add(sid, r, poll)
 }
+
+// add files poll under sid; p.mu is held.
+func (p *pendingPolls) add(sid string, r *http.Request, poll *pendingPoll) {
+	if p.pending[sid] == nil {
+		p.pending[sid] = map[*http.Request]*pendingPoll{}
+	}
+	p.pending[sid][r] = poll
+}
+
+// remove forgets poll; p.mu is held.
+func (p *pendingPolls) remove(r *http.Request, poll *pendingPoll) {
+	delete(p.handshakes, r)
+	if poll.sid == "" {
+		return
+	}
+	delete(p.pending[poll.sid], r)
+	if len(p.pending[poll.sid]) == 0 {
+		delete(p.pending, poll.sid)
+	}
+}
+
+// drained notes that the engine is done with session sid's answered GET:
+// the transport emits "drain" after the write and its cleanup.
+func (p *pendingPolls) drained(sid string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, poll := range p.pending[sid] {
+		if poll.rec.wrote.Load() && !poll.drainOK {
+			poll.drainOK = true
+			close(poll.drained)
+		}
+	}
+}
+
+// drainTimeout bounds the wait for "drain" (workaround 16); it comes
+// microseconds after the write.
+const drainTimeout = time.Second
 
 // closePacket is an Engine.IO v4 payload holding one CLOSE packet: the
 // client then reports "transport close" and reconnects.
 const closePacket = "1"
 
+// wrap tracks each long-poll GET (workarounds 3, 14 and 16).
+//
+// Workaround 16 (servers/engine/v3/transports/polling.go onPollRequest,
+// pkg/types/http-context.go closeWithError): once a GET is answered, the
+// engine ends the request (close(done)) and only then runs its cleanup,
+// which clears the transport's current GET (p.req.Store(nil)). When the
+// writing goroutine is slow, the client has its answer, sends its next GET,
+// and that GET is cleared by the previous one's cleanup: the next write
+// finds no GET ("polling write error") and the session dies. Seen under
+// load, mostly right after the handshake. So an answered GET's response
+// is held until the transport's "drain", which follows the cleanup.
 func (p *pendingPolls) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sid := r.URL.Query().Get("sid")
-		if r.Method != http.MethodGet || sid == "" || r.URL.Query().Get("transport") != "polling" {
+		q := r.URL.Query()
+		if r.Method != http.MethodGet || q.Get("transport") != "polling" {
 			next.ServeHTTP(w, r)
 			return
 		}
+		sid := q.Get("sid")
 		// Not cancelled by net/http: the client leaving reaches the engine
 		// through poll.stop (workaround 14).
 		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-		poll := &pendingPoll{cancel: cancel}
+		poll := &pendingPoll{cancel: cancel, rec: &writeRecorder{ResponseWriter: w}, sid: sid, drained: make(chan struct{})}
 		clientGone := context.AfterFunc(r.Context(), poll.stop)
 		r = r.WithContext(ctx)
 		p.mu.Lock()
-		if p.pending[sid] == nil {
-			p.pending[sid] = map[*http.Request]*pendingPoll{}
+		if sid == "" {
+			p.handshakes[r] = poll // adopted once its session opens
+		} else {
+			p.add(sid, r, poll)
 		}
-		p.pending[sid][r] = poll
 		p.mu.Unlock()
-		rec := &writeRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(poll.rec, r)
 		clientGone()
 		p.mu.Lock()
-		delete(p.pending[sid], r)
-		if len(p.pending[sid]) == 0 {
-			delete(p.pending, sid)
+		adopted := poll.sid != ""
+		p.mu.Unlock()
+		if adopted && poll.rec.wrote.Load() {
+			t := time.NewTimer(drainTimeout)
+			select {
+			case <-poll.drained:
+			case <-t.C:
+			}
+			t.Stop()
 		}
+		p.mu.Lock()
+		p.remove(r, poll)
 		p.mu.Unlock()
 		poll.release()
-		if poll.ended.Load() && !rec.wrote.Load() {
+		if poll.ended.Load() && !poll.rec.wrote.Load() {
 			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 			w.Header().Set("Connection", "close")
 			_, _ = w.Write([]byte(closePacket))
