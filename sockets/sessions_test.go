@@ -59,24 +59,32 @@ func TestOnOpenedRunsBeforeTheClientHasOpen(t *testing.T) {
 	case <-time.After(500 * time.Millisecond):
 	}
 	close(release)
-	next := func(what string) string {
+	next := func(within time.Duration) (string, bool) {
 		select {
 		case b := <-got:
-			return b
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no %s within 5 s", what)
-			return ""
+			return b, true
+		case <-time.After(within):
+			return "", false
 		}
 	}
-	if open := next("OPEN packet"); !strings.HasPrefix(open, "0{") {
+	if open, ok := next(5 * time.Second); !ok || !strings.HasPrefix(open, "0{") {
 		t.Fatalf("handshake answer %q, want an OPEN packet", open)
 	}
 	// More flushes of the same session (the CONNECT reply) run nothing more.
-	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
-		t.Fatal(err)
-	}
-	if reply := next("CONNECT reply"); !strings.HasPrefix(reply, "40{") {
-		t.Fatalf("CONNECT reply %q", reply)
+	// The CONNECT is sent again on the same session if its reply does not
+	// come: the library may drop a CONNECT that arrives right after the
+	// OPEN packet (README, library defect 2).
+	for try := 1; ; try++ {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+			t.Fatal(err)
+		}
+		reply, ok := next(2 * time.Second)
+		if ok && strings.HasPrefix(reply, "40{") {
+			break
+		}
+		if ok || try == 3 {
+			t.Fatalf("CONNECT reply %q (try %d)", reply, try)
+		}
 	}
 	if n := opened.Load(); n != 1 {
 		t.Fatalf("per-session function ran %d times for one session", n)
