@@ -23,10 +23,34 @@ import (
 // wait (in the goroutine reading them, so in order) until the socket has
 // joined, the CONNECT was refused, the connection closed, or timeout.
 //
+// The same gate removes the cause of defect 2 (servers/engine/v3
+// base-server.go Handshake, servers/socket/v3 server.go onconnection):
+// over WebSocket the engine writes the OPEN packet before it emits
+// "connection", where the Socket.IO layer starts listening to the session,
+// so a CONNECT sent at once can be read before anyone listens, and is lost
+// (about 1 connect in 1,000). A session's first messages wait until the
+// engine's "connection" listeners, the Socket.IO layer's first, have run.
+// The connect timeout (--connect-timeout) stays as the backstop.
+//
 // It returns what to do for each new session (see onOpened).
 func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socket) {
 	var mu sync.Mutex
-	gates := map[string]*joinGate{} // engine session id -> its gate
+	gates := map[string]*sessionGates{} // engine session id -> its gates
+
+	// Registered after the Socket.IO layer's own listener (New serves the
+	// engine first), so it runs once that layer listens to the session.
+	_ = io.Engine().On("connection", func(args ...any) {
+		conn, ok := args[0].(engine.Socket)
+		if !ok {
+			return
+		}
+		mu.Lock()
+		g := gates[conn.Id()]
+		mu.Unlock()
+		if g != nil {
+			g.attached.close()
+		}
+	})
 
 	// "connection" fires once the socket is registered with its client.
 	_ = io.On("connection", func(args ...any) {
@@ -38,11 +62,12 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socke
 		g := gates[s.Conn().Id()]
 		mu.Unlock()
 		if g != nil {
-			g.close()
+			g.joined.close()
 		}
 	})
 	return func(conn engine.Socket) {
-		g := &joinGate{}
+		g := &sessionGates{}
+		g.attached.open()
 		id := conn.Id()
 		mu.Lock()
 		gates[id] = g
@@ -53,23 +78,25 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socke
 			if !ok || p.Type != packet.MESSAGE {
 				return
 			}
+			g.attached.wait(timeout)
 			if b, text := p.Data.(*types.StringBuffer); text && connectsToMain(b.Bytes()) {
-				g.close() // a CONNECT again: a new wait starts
-				g.open()
+				g.joined.close() // a CONNECT again: a new wait starts
+				g.joined.open()
 				return
 			}
-			g.wait(timeout)
+			g.joined.wait(timeout)
 		})
 		// A refused CONNECT ("44" without a namespace) ends the wait too.
 		_ = conn.On("packetCreate", func(args ...any) {
 			if p, ok := args[0].(*packet.Packet); ok && p.Type == packet.MESSAGE {
 				if b, text := p.Data.(*types.StringBuffer); text && refusesMain(b.Bytes()) {
-					g.close()
+					g.joined.close()
 				}
 			}
 		})
 		OnEngineClose(conn, func() {
-			g.close()
+			g.attached.close()
+			g.joined.close()
 			mu.Lock()
 			delete(gates, id)
 			mu.Unlock()
@@ -77,7 +104,13 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socke
 	}
 }
 
-// joinGate is closed while no CONNECT is pending.
+// sessionGates hold one session's messages: until the Socket.IO layer
+// listens to it (attached), and while a CONNECT is pending (joined).
+type sessionGates struct {
+	attached, joined joinGate
+}
+
+// joinGate is closed while there is nothing to wait for.
 type joinGate struct {
 	mu sync.Mutex
 	ch chan struct{} // nil: nothing to wait for

@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
@@ -54,5 +57,56 @@ func TestEventRightAfterConnect(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Defect 2: over WebSocket the OPEN packet goes out before the Socket.IO
+// layer listens to the session, and a CONNECT sent at once could be lost
+// (about 1 in 1,000; the client then waits for the connect timeout and
+// retries). The session's first messages now wait for that layer: every
+// one of 2,000 CONNECTs sent the moment the OPEN packet arrives is
+// answered.
+func TestConnectRightAfterOpen(t *testing.T) {
+	s := New(Config{Transports: []string{"websocket"}, MaxMessageBytes: 4096, ConnectTimeout: 10 * time.Second})
+	srv := httptest.NewServer(s)
+	defer closeWithin(t, srv, s)
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+
+	var lost atomic.Int32
+	work := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, open, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(open), "0{") {
+					t.Errorf("open: %q %v", open, err)
+					ws.Close()
+					return
+				}
+				_ = ws.WriteMessage(websocket.TextMessage, []byte("40"))
+				// Deadline: the connect timeout is 10 s; a lost CONNECT gets nothing.
+				_ = ws.SetReadDeadline(time.Now().Add(3 * time.Second))
+				if _, reply, err := ws.ReadMessage(); err != nil || !strings.HasPrefix(string(reply), "40{") {
+					lost.Add(1)
+				}
+				ws.Close()
+			}
+		}()
+	}
+	for range 2000 {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	if n := lost.Load(); n > 0 {
+		t.Fatalf("%d of 2,000 CONNECTs sent right after the OPEN packet got no reply", n)
 	}
 }
