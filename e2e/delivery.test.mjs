@@ -29,7 +29,17 @@ async function tcpProxy(targetPort) {
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   const proxy = {
     url: `http://127.0.0.1:${srv.address().port}`,
-    cut() { for (const c of conns) c.resetAndDestroy ? c.resetAndDestroy() : c.destroy(); conns.clear(); },
+    cut() {
+      for (const c of conns) {
+        // A reset (RST) is what a flaky network does; but once a socket has
+        // begun its graceful shutdown (pipe() ends it when the other side
+        // ends), Node 20 can leave a reset socket's handle open at process
+        // teardown and spin there forever: destroy that one plainly.
+        if (c.readyState === 'open' && !c.writableEnded) c.resetAndDestroy();
+        else c.destroy();
+      }
+      conns.clear();
+    },
     pause() { paused = true; },
     resume() { paused = false; },
     close() { proxy.cut(); srv.close(); },
