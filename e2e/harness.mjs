@@ -57,7 +57,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 /** Environment for child processes: the caller's, minus settings that would make a server non-hermetic. */
-function childEnv(extra = {}) {
+export function childEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('ORDERCAST_') || k === 'DATABASE_URL' || k === 'REDIS_URL') continue;
