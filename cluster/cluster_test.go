@@ -6,44 +6,18 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/ordercast/ordercast/internal/testenv"
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/rooms"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 )
-
-// redisURL returns the test Redis, skipping when it can't be reached,
-// unless on CI, where that is a failure.
-func redisURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("ORDERCAST_TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379"
-	}
-	addr := strings.TrimPrefix(u, "redis://")
-	if i := strings.IndexAny(addr, "/?"); i >= 0 {
-		addr = addr[:i]
-	}
-	if i := strings.LastIndex(addr, "@"); i >= 0 {
-		addr = addr[i+1:]
-	}
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		msg := "Redis not reachable (set ORDERCAST_TEST_REDIS_URL): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	_ = c.Close()
-	return u
-}
 
 // recorder is a Local and a Publisher that remembers what it was given.
 type recorder struct {
@@ -97,7 +71,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // own Socket.IO server and recorder, and waits until each is ready.
 func startNodes(t *testing.T, n int) ([]*Node, []*recorder) {
 	t.Helper()
-	url := redisURL(t)
+	url := testenv.RedisURL(t)
 	prefix := "oc-test-" + strings.ToLower(rand.Text()[:10])
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var nodes []*Node

@@ -2,31 +2,14 @@ package metrics
 
 import (
 	"context"
-	"net"
-	"os"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
-)
 
-// testRedis returns the test Redis address, skipping when it can't be
-// reached, unless on CI, where that is a failure.
-func testRedis(t *testing.T) string {
-	t.Helper()
-	addr := "127.0.0.1:6379"
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		msg := "Redis not reachable at " + addr + ": " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	_ = c.Close()
-	return addr
-}
+	"github.com/ordercast/ordercast/internal/testenv"
+)
 
 // RedisHook counts failed commands by name, failed pipelines and failed
 // dials; a missing key (redis.Nil) and a good command count nothing.
@@ -40,7 +23,11 @@ func TestRedisHookCountsFailures(t *testing.T) {
 		}
 		return d.GetCounter().GetValue()
 	}
-	c := redis.NewClient(&redis.Options{Addr: testRedis(t)})
+	opts, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
 	defer c.Close()
 	c.AddHook(m.RedisHook())
 	if err := c.Ping(ctx).Err(); err != nil {

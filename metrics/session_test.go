@@ -18,17 +18,19 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/handlers"
+	"github.com/ordercast/ordercast/internal/testenv"
 	"github.com/ordercast/ordercast/metrics"
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/public"
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/ordercast/ordercast/sockets"
 	"github.com/ordercast/ordercast/store"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 const apiKey = "test-api-key-0123456789"
@@ -184,12 +186,7 @@ func sessionScript(t *testing.T) (node, script string) {
 	if err == nil {
 		_, err = os.Stat(filepath.Join(root, "node_modules", "socket.io-client", "package.json"))
 	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and node_modules/socket.io-client are required in CI: %v", err)
-		}
-		t.Skipf("needs node and socket.io-client (run npm ci): %v", err)
-	}
+	testenv.Require(t, err, "needs node and socket.io-client (run npm ci)")
 	return node, script
 }
 

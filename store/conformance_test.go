@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ordercast/ordercast/internal/testenv"
 	"github.com/ordercast/ordercast/orders"
 )
 
@@ -139,13 +140,7 @@ func postgresURL(t *testing.T) string {
 		err = conn.Ping(ctx)
 		_ = conn.Close(context.Background())
 	}
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL not reachable (set ORDERCAST_TEST_DATABASE_URL): %v", err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testenv.Require(t, err, "PostgreSQL not reachable (set ORDERCAST_TEST_DATABASE_URL)")
 	return u
 }
 
