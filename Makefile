@@ -26,11 +26,20 @@ build: assets
 run: build
 	./$(BIN) serve --demo
 
-test: build
+# Everything: the Go checks and tests, then the end-to-end suites.
+test: test-go test-e2e
+
+# Go alone: needs no Node (the pages then say the client bundle is missing).
+test-go:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	go mod tidy -diff
 	go vet ./...
 	go test -race -count=1 ./...
-	# --test-force-exit: a test file's process exits once its tests are
-	# done, even if a handle left open would keep Node 20 in its teardown.
+
+# The Node suites against the real binary (socket.io-client, Chromium).
+# --test-force-exit: a test file's process exits once its tests are done,
+# even if a handle left open would keep Node 20 in its teardown.
+test-e2e: build
 	node --test --test-concurrency=1 --test-force-exit e2e/
 
 # Each fuzz target for FUZZTIME (go test runs only their seed corpora,

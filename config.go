@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ordercast/ordercast/origin"
 	"github.com/ordercast/ordercast/sockets"
 )
 
@@ -23,7 +24,7 @@ type config struct {
 	DatabaseURL     string
 	RedisURL        string
 	RedisPrefix     string
-	AllowedOrigins  []string
+	AllowedOrigins  origin.List
 	MetricsAddr     string
 	MaxMessageBytes int64
 	Transports      []string

@@ -172,12 +172,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) 
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		ConnectTimeout:  cfg.ConnectTimeout,
 		RecoveryWindow:  cfg.RecoveryWindow,
+		AllowOrigin:     cfg.AllowedOrigins.Allows,
 	}
 	if node != nil {
 		sockCfg.Adapter = node.Adapter()
 	}
 	sio := sockets.New(sockCfg)
-	hub := rooms.NewHubConfig(sio.IO, log, m, rooms.HubConfig{Redis: node != nil})
+	hub := rooms.NewHub(sio, log, m)
 	m.Watch(sio.IO, hub.Listeners)
 	var pub handlers.Publisher = hub
 	checks := []handlers.Check{{Name: "store", Fn: m.Check(metrics.DepStore, st.Ping)}}
@@ -186,7 +187,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) 
 		pub = node.Relay(hub)
 		checks = append(checks, handlers.Check{Name: "redis", Fn: m.Check(metrics.DepRedis, node.Check), Degraded: true})
 		gather = node.Gather
-		node.Start(sio.IO, hub)
+		node.Start(sio, hub)
 	}
 	shuttingDown := make(chan struct{})
 	signer := auth.NewSigner([]byte(secrets.Secret), nil)
@@ -213,7 +214,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) 
 	})
 	sio.IO.Use(m.Handshakes(h.Authenticate))
 	h.LogConnections(sio.IO)
-	h.TrackConnections(sio.IO)
+	h.TrackConnections(sio)
 
 	gin.SetMode(gin.ReleaseMode)
 	mounts := handlers.Mounts{Socket: sio, Public: public.Files, Observe: m.HTTP}
@@ -257,6 +258,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) 
 		log.Info("metrics listening", "addr", mln.Addr().String(), "pprof", cfg.Pprof)
 	}
 	go func() { serveErr <- srv.Serve(ln) }()
+	if !public.HasClientBundle() {
+		log.Warn("built without the socket.io-client bundle: the pages cannot go live; build with `make build`")
+	}
 	log.Info("listening", "addr", addr, "transports", cfg.Transports, "store", storeKind(cfg))
 
 	select {

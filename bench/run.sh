@@ -16,6 +16,7 @@
 #                    scenarios 2 and 3, heap and goroutines of scenario 1)
 #   BENCH_ALT_ENV    also run the same ordercast with this environment as "alt",
 #                    e.g. "GOGC=400"; BENCH_ALT_SCENARIOS limits it (e.g. 1,2)
+#   BENCH_ALT_BIN    run another binary as "alt" (e.g. an older build)
 #   SERVER_CPUS      CPUs of the pinned server (default 0); LOADGEN_CPUS (default 1)
 #   UNPINNED_CPUS    CPUs of the server in the unpinned fan-out runs (default 0,1; empty skips)
 set -euo pipefail
@@ -44,8 +45,8 @@ if [[ -n ${BENCH_PROFILE:-} ]]; then
 	mkdir -p "$BENCH_PROFILE"
 	extra+=(-profile "$BENCH_PROFILE")
 fi
-if [[ -n ${BENCH_ALT_ENV:-} ]]; then
-	extra+=(-impls ordercast,alt,node -alt "${ORDERCAST_BIN:-./ordercast}" -alt-env "$BENCH_ALT_ENV"
+if [[ -n ${BENCH_ALT_ENV:-} || -n ${BENCH_ALT_BIN:-} ]]; then
+	extra+=(-impls ordercast,alt,node -alt "${BENCH_ALT_BIN:-${ORDERCAST_BIN:-./ordercast}}" -alt-env "${BENCH_ALT_ENV:-}"
 		-alt-scenarios "${BENCH_ALT_SCENARIOS:-}")
 fi
 

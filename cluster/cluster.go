@@ -41,9 +41,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
-	siocluster "github.com/zishang520/socket.io/adapters/adapter/v3"
-	sioredis "github.com/zishang520/socket.io/adapters/redis/v3"
-	sioadapter "github.com/zishang520/socket.io/adapters/redis/v3/adapter"
+	"github.com/ordercast/ordercast/sockets"
 
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/rooms"
@@ -85,13 +83,23 @@ type Publisher interface {
 	Listen(orderID string) (*rooms.Listener, func())
 }
 
+// Sockets is what a node needs of this process's Socket.IO server.
+type Sockets interface {
+	// DeliverBare delivers a broadcast published on the adapter's channel
+	// without a room (sockets.BareChannel).
+	DeliverBare(payload string, log *slog.Logger)
+	// DropConnections closes every local client's connection, so that it
+	// reconnects and resubscribes.
+	DropConnections()
+}
+
 // Node is this process's membership of the cluster.
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	channel string
 	// broadcasts is the adapter's channel without a room suffix (see
-	// rebroadcast).
+	// sockets.Server.DeliverBare).
 	broadcasts string
 	// adapterName is the CLIENT SETNAME of the adapter's subscriptions.
 	adapterName string
@@ -99,7 +107,6 @@ type Node struct {
 	pub        *redis.Client // every PUBLISH (the adapter's too), PING
 	adapterSub *redis.Client // the adapter's PSUBSCRIBE and SUBSCRIBE
 	sub        *redis.Client // the node channel
-	adapter    *sioredis.RedisClient
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -175,19 +182,19 @@ func Open(cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	adapterOpts.Dialer = newBackoffDialer(opTimeout).DialContext
+	adapterOpts.Dialer = sockets.RedisDialer(opTimeout)
 	subOpts, err := options("ordercast-node-" + cfg.NodeID)
 	if err != nil {
 		return nil, err
 	}
-	subOpts.Dialer = newBackoffDialer(opTimeout).DialContext
+	subOpts.Dialer = sockets.RedisDialer(opTimeout)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		cfg:         cfg,
 		log:         log.With("node", cfg.NodeID),
 		channel:     cfg.Prefix + "-ordercast#",
-		broadcasts:  cfg.Prefix + "#/#",
+		broadcasts:  sockets.BareChannel(cfg.Prefix),
 		adapterName: adapterName,
 		pub:         redis.NewClient(pubOpts),
 		adapterSub:  redis.NewClient(adapterOpts),
@@ -203,14 +210,6 @@ func Open(cfg Config, log *slog.Logger) (*Node, error) {
 		n.adapterSub.AddHook(h)
 		n.sub.AddHook(h)
 	}
-	n.adapter = sioredis.NewRedisClientWithSub(ctx, n.pub, n.adapterSub)
-	// The adapter reports every failed PUBLISH and receive here; the node's
-	// own subscription logs the outage once, so these are details.
-	_ = n.adapter.On("error", func(args ...any) {
-		if len(args) > 0 {
-			n.log.Debug("redis adapter error", "err", args[0])
-		}
-	})
 	return n, nil
 }
 
@@ -228,23 +227,23 @@ func defaultNodeID() string {
 func (n *Node) ID() string { return n.cfg.NodeID }
 
 // Adapter is the Socket.IO adapter for sockets.Config.Adapter.
+// The adapter reports every failed PUBLISH and receive at debug level; the
+// node's own subscription logs the outage once.
 func (n *Node) Adapter() socket.AdapterConstructor {
-	opts := sioadapter.DefaultRedisAdapterOptions()
-	opts.SetKey(n.cfg.Prefix)
-	return &sioadapter.RedisAdapterBuilder{Redis: n.adapter, Opts: opts}
+	return sockets.RedisAdapter(n.ctx, n.pub, n.adapterSub, n.cfg.Prefix, n.log)
 }
 
 // Start listens on the node channel until Close. io's local sockets and
 // local's SSE listeners are told to resync whenever the subscription starts
 // again after Redis was out of reach.
-func (n *Node) Start(io *socket.Server, local Local) {
+func (n *Node) Start(io Sockets, local Local) {
 	if n.started.Swap(true) {
 		return
 	}
 	go n.listen(io, local)
 }
 
-func (n *Node) listen(io *socket.Server, local Local) {
+func (n *Node) listen(io Sockets, local Local) {
 	defer close(n.done)
 	ps := n.sub.Subscribe(n.ctx, n.channel, n.broadcasts)
 	defer ps.Close()
@@ -265,53 +264,12 @@ func (n *Node) listen(io *socket.Server, local Local) {
 			}
 		case *redis.Message:
 			if m.Channel == n.broadcasts {
-				n.rebroadcast(io, m.Payload)
+				io.DeliverBare(m.Payload, n.log)
 			} else {
 				n.receive(local, m.Payload)
 			}
 		}
 	}
-}
-
-// rebroadcast delivers to this process's sockets a broadcast published on
-// the adapter's channel without a room suffix: a broadcast to several rooms
-// (Hub.Publish: an order's room and support), to every socket, or from a
-// Node server or emitter doing either.
-//
-// Why: the adapter (adapters/redis/v3 adapter.onMessage) drops any message
-// whose channel is not longer than "<prefix>#/#" ("ignore channel: shorter
-// than expected"), so only single-room broadcasts reach other processes;
-// Node's @socket.io/redis-adapter accepts that channel (room ""). The
-// adapter's pattern subscription sees these messages and drops them, so
-// this is their only delivery. Remove when the adapter accepts the bare
-// channel.
-func (n *Node) rebroadcast(io *socket.Server, payload string) {
-	ad, ok := io.Sockets().Adapter().(sioadapter.RedisAdapter)
-	if !ok {
-		return
-	}
-	var p *sioredis.RedisPacket
-	if err := ad.Parser().Decode([]byte(payload), &p); err != nil || p == nil || p.Packet == nil {
-		n.log.Debug("ignoring a malformed broadcast", "err", err)
-		return
-	}
-	if p.Uid == ad.Uid() {
-		return // our own: already delivered locally
-	}
-	if p.Packet.Nsp == "" {
-		p.Packet.Nsp = "/"
-	}
-	if p.Packet.Nsp != "/" {
-		return
-	}
-	opts := siocluster.DecodeOptions(p.Opts)
-	flags := socket.BroadcastFlags{}
-	if opts.Flags != nil {
-		flags = *opts.Flags
-	}
-	flags.Local = true // deliver here, publish nothing
-	opts.Flags = &flags
-	ad.Broadcast(p.Packet, opts)
 }
 
 func (n *Node) lost(err error) {
@@ -326,7 +284,7 @@ func (n *Node) lost(err error) {
 }
 
 // subscribed runs on every (re)subscription of the node channel.
-func (n *Node) subscribed(io *socket.Server, local Local) {
+func (n *Node) subscribed(io Sockets, local Local) {
 	// Broadcasts from other processes arrive through the adapter's own
 	// subscriptions, which reconnect on their own schedule: wait for them,
 	// or subscribers would resync before they can hear what follows.
@@ -348,21 +306,7 @@ func (n *Node) subscribed(io *socket.Server, local Local) {
 	// first subscription this only matters to clients that connected
 	// before it.
 	local.ResyncListeners()
-	closeTransports(io)
-}
-
-// closeTransports closes the Engine.IO connection of every local socket, so
-// that its client reports "transport close" and reconnects by itself.
-// (Socket.Disconnect, even with close=true, first sends a namespace
-// DISCONNECT, after which a stock client does not reconnect: "io server
-// disconnect".)
-func closeTransports(io *socket.Server) {
-	io.Sockets().Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
-		if c := s.Conn(); c != nil {
-			c.Close(false)
-		}
-		return true
-	})
+	io.DropConnections()
 }
 
 // waitAdapter polls CLIENT LIST until the adapter's connections have their

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
@@ -12,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/ordercast/ordercast/sockets"
 
 	"github.com/ordercast/ordercast/internal/testenv"
 	"github.com/ordercast/ordercast/orders"
@@ -81,13 +80,11 @@ func startNodes(t *testing.T, n int) ([]*Node, []*recorder) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := socket.DefaultServerOptions()
-		opts.SetAdapter(node.Adapter())
-		srv := socket.NewServer(nil, opts)
+		srv := sockets.New(sockets.Config{Transports: []string{"websocket"}, Adapter: node.Adapter()})
 		rec := &recorder{}
 		node.Start(srv, rec)
 		t.Cleanup(func() {
-			srv.Close(nil)
+			srv.Close()
 			_ = node.Close()
 		})
 		nodes = append(nodes, node)
@@ -194,54 +191,6 @@ func TestClientFields(t *testing.T) {
 	}
 }
 
-func TestBackoffDialerSpacesFailures(t *testing.T) {
-	// A port nobody listens on: connections are refused at once.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-
-	d := newBackoffDialer(time.Second)
-	ctx := context.Background()
-	if _, err := d.DialContext(ctx, "tcp", addr); err == nil {
-		t.Fatal("dial of a closed port succeeded")
-	}
-	start := time.Now()
-	if _, err := d.DialContext(ctx, "tcp", addr); err == nil {
-		t.Fatal("dial of a closed port succeeded")
-	}
-	if waited := time.Since(start); waited < d.minBackoff {
-		t.Fatalf("second failing dial after %v, want at least %v", waited, d.minBackoff)
-	}
-
-	// Cancelled while waiting: returns at once with the context's error.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := d.DialContext(cctx, "tcp", addr); err != context.Canceled {
-		t.Fatalf("dial with a cancelled context: %v, want context.Canceled", err)
-	}
-
-	// A success resets the backoff.
-	ln, err = net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := d.DialContext(ctx, "tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = c.Close()
-	d.mu.Lock()
-	fails, next := d.fails, d.next
-	d.mu.Unlock()
-	if fails != 0 || !next.IsZero() {
-		t.Fatalf("after a success: fails %d, next %v; want reset", fails, next)
-	}
-}
-
 // TestAdapterIdlesWhileRedisIsDown: the adapter's receive loops retry at
 // once after an error; without backoffDialer they spin a core each while
 // Redis is unreachable (measured: 70-90% CPU for the process).
@@ -257,13 +206,12 @@ func TestAdapterIdlesWhileRedisIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := socket.DefaultServerOptions()
-	opts.SetAdapter(node.Adapter())
-	srv := socket.NewServer(nil, opts) // the adapter starts its receive loops
+	// The adapter starts its receive loops.
+	srv := sockets.New(sockets.Config{Transports: []string{"websocket"}, Adapter: node.Adapter()})
 	node.Start(srv, &recorder{})
 	defer func() {
 		node.Stopping()
-		srv.Close(nil)
+		srv.Close()
 		_ = node.Close()
 	}()
 

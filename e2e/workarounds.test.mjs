@@ -1,5 +1,6 @@
-// Tests that prove ordercast's work-arounds for defects of the zishang520
-// socket.io v3.0.2 library (README: "Library issues and workarounds").
+// Tests of defects of the zishang520 socket.io library (sockets/doc.go):
+// those v3.0.6 fixed are kept as regression guards of the fix, the others
+// prove ordercast's workaround.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { io } from 'socket.io-client';
@@ -46,8 +47,8 @@ async function cycles(url, n, transports, upgrade, concurrency = 25) {
   return failures.length;
 }
 
-// Workaround 1: a connection closed by the client used to leak its
-// transport's write-queue goroutine for good.
+// Defect 1 (fixed in v3.0.6): a connection closed by the client used to
+// leak its transport's write-queue goroutine for good.
 test('2,000 client-closed connections per transport mode leave no goroutine behind', { timeout: 400_000 }, async () => {
   const server = await startServer({ args: ['--recovery-window', '0', '--http-rate-per-ip', '0'] });
   await cycles(server.url, 20, ['polling', 'websocket'], true); // warm up pools and timers
@@ -64,10 +65,9 @@ test('2,000 client-closed connections per transport mode leave no goroutine behi
   for (const [name, transports, upgrade] of modes) {
     const failed = await cycles(server.url, 2000, transports, upgrade);
     if (failed) console.log(`# ${name}: ${failed} connects retried`);
-    // Closed sessions wind down asynchronously (a polling transport closed by
-    // its client keeps a 30 s close timer, DefaultPollingCloseTimeout), so
-    // wait for the count to settle back. Without the workaround websocket
-    // sessions stay ~2,000 above the baseline for good.
+    // Closed sessions wind down asynchronously, so wait for the count to
+    // settle back. On v3.0.2 without a workaround, websocket sessions
+    // stayed ~2,000 above the baseline for good.
     const settled = await waitFor(async () => {
       const n = await goroutines(server);
       return n <= baseline + 10 ? n : 0;
@@ -79,7 +79,7 @@ test('2,000 client-closed connections per transport mode leave no goroutine behi
   }
 });
 
-// Workaround 2: a WebSocket connect whose CONNECT reply never comes is
+// Defect 2 (fixed in v3.0.6; the connect timeout stays): a WebSocket connect whose CONNECT reply never comes is
 // closed by the server's connect timeout, so the client retries in seconds.
 test('a connection that joins no namespace is closed by the connect timeout', async () => {
   const server = await startServer({ args: ['--connect-timeout', '1s'] });
@@ -118,8 +118,8 @@ test('5,000 WebSocket connects all succeed; lost CONNECT replies are retried wit
   assert.ok(worst < 10_000);
 });
 
-// Workaround 3: a pending long-poll GET must end when the server closes the
-// session, instead of hanging until the client's own timeout.
+// Defect 3 (fixed in v3.0.6): a pending long-poll GET must end when the
+// server closes the session, instead of hanging until the client's own timeout.
 async function pollingHandshake(url) {
   const res = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
   const body = await res.text();

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/origin"
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/ordercast/ordercast/store"
 )
@@ -51,7 +52,7 @@ type Check struct {
 // Config of the handlers.
 type Config struct {
 	MaxMessageBytes int64
-	AllowedOrigins  []string
+	AllowedOrigins  origin.List
 	// SSEHeartbeat is the interval of comment lines on idle streams.
 	SSEHeartbeat time.Duration
 	// EventRate and EventBurst limit each socket's events.

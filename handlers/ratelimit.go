@@ -10,10 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
-	"github.com/ordercast/ordercast/sockets"
 )
 
 // Per-IP limits guard the ways in that carry no limit of their own:
@@ -244,28 +240,27 @@ func (h *Handlers) acquireConn(c *gin.Context) (string, bool) {
 	return key, true
 }
 
+// Sessions reports the Socket.IO sessions that open (sockets.Server).
+type Sessions interface {
+	OnSession(fn func(r *http.Request) (closed func()))
+}
+
 // TrackConnections ties each admitted handshake's slot to the Engine.IO
 // session it opened, so that the slot is freed when that session closes.
-// The engine emits "connection" while it serves the handshake request, so
+// The engine reports the session while it serves the handshake request, so
 // the slot is always adopted before limitHandshakes would free it.
-func (h *Handlers) TrackConnections(io *socket.Server) {
+func (h *Handlers) TrackConnections(s Sessions) {
 	if h.conns == nil {
 		return
 	}
-	_ = io.Engine().On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok || conn.Request() == nil {
-			return
-		}
-		slot, _ := conn.Request().Request().Context().Value(connSlotKey{}).(*connSlot)
+	s.OnSession(func(r *http.Request) func() {
+		slot, _ := r.Context().Value(connSlotKey{}).(*connSlot)
 		if slot == nil {
-			return
+			return nil
 		}
 		if !slot.state.CompareAndSwap(slotPending, slotAdopted) {
 			h.conns.force(slot.key) // freed already: count the session anyway
 		}
-		// Also when the session closed before this listener ran
-		// (README, library defect 15).
-		sockets.OnEngineClose(conn, func() { h.conns.release(slot.key) })
+		return func() { h.conns.release(slot.key) }
 	})
 }

@@ -61,13 +61,13 @@ func newSecServerWith(tb testing.TB, cfg Config, now func() time.Time, beforeTra
 		ConnectTimeout: 5 * time.Second})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	signer := auth.NewSigner([]byte(secSecret), now)
-	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio.IO, log, nil), Signer: signer,
+	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, log, nil), Signer: signer,
 		APIKey: auth.NewAPIKey(secAPIKey), Log: log, Now: now})
 	sio.IO.Use(h.Authenticate)
 	if beforeTrack != nil {
 		beforeTrack(sio)
 	}
-	h.TrackConnections(sio.IO)
+	h.TrackConnections(sio)
 	gin.SetMode(gin.TestMode)
 	pages := fstest.MapFS{"track.html": {Data: []byte("t")}, "support.html": {Data: []byte("s")}, "admin.html": {Data: []byte("a")}}
 	router := h.Router(Mounts{Socket: sio, Public: pages})

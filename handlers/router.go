@@ -4,12 +4,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ordercast/ordercast/auth"
+	"github.com/ordercast/ordercast/origin"
 )
 
 // Mounts are the parts of the router built elsewhere.
@@ -79,21 +79,17 @@ func (h *Handlers) Router(m Mounts) *gin.Engine {
 // (non-browser clients) and same-origin requests pass; other origins must
 // be listed, and get CORS headers.
 func (h *Handlers) origins(c *gin.Context) {
-	origin := c.GetHeader("Origin")
-	if origin == "" {
+	o := c.GetHeader("Origin")
+	if o == "" || origin.Same(o, c.Request.Host) {
 		c.Next()
 		return
 	}
-	if sameOrigin(origin, c.Request) {
-		c.Next()
-		return
-	}
-	if !h.originAllowed(origin) {
+	if !h.cfg.AllowedOrigins.Allows(o) {
 		h.abort(c, forbidden("origin not allowed"))
 		return
 	}
 	hd := c.Writer.Header()
-	hd.Set("Access-Control-Allow-Origin", origin)
+	hd.Set("Access-Control-Allow-Origin", o)
 	hd.Set("Access-Control-Allow-Credentials", "true")
 	hd.Add("Vary", "Origin")
 	if c.Request.Method == http.MethodOptions {
@@ -104,20 +100,6 @@ func (h *Handlers) origins(c *gin.Context) {
 		return
 	}
 	c.Next()
-}
-
-func (h *Handlers) originAllowed(origin string) bool {
-	for _, o := range h.cfg.AllowedOrigins {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
-}
-
-func sameOrigin(origin string, r *http.Request) bool {
-	u, err := url.Parse(origin)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 // recoverJSON turns a panic into the contract's internal error, logged once.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/orders"
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/ordercast/ordercast/sockets"
 )
 
 // Event names the hub emits besides the order events' own types.
@@ -20,16 +20,22 @@ type Observer interface {
 	Broadcast(event string, latency time.Duration)
 }
 
+// Emitter sends to rooms on every process (sockets.Server).
+type Emitter interface {
+	// Emit sends v to the sockets in rooms, once per socket.
+	Emit(event string, v any, rooms ...string) error
+	// EmitLocal sends v to this process's sockets in room.
+	EmitLocal(event string, v any, room string) error
+	// Count counts this process's connections, and the rooms named reports.
+	Count(named func(room string) bool) sockets.Counts
+}
+
 // Hub is the only code that emits to rooms. Handlers depend on it through
 // small interfaces and never touch sockets' rooms to send.
 type Hub struct {
-	io  *socket.Server
+	io  Emitter
 	log *slog.Logger
 	obs Observer
-
-	// redis: io broadcasts through the Redis adapter, so emit arguments are
-	// turned into plain values first (see wire).
-	redis bool
 
 	mu        sync.Mutex
 	listeners map[string]map[*Listener]struct{}
@@ -37,32 +43,16 @@ type Hub struct {
 	stats *statsWindow
 }
 
-// HubConfig is what a hub needs to know about its Socket.IO server.
-type HubConfig struct {
-	// Redis is set when the server runs with the Redis adapter. Its
-	// msgpack ignores json tags and MarshalJSON, so every emit argument
-	// then goes through a JSON round trip (wire); the in-memory adapter
-	// encodes with encoding/json and gets the values as they are, which
-	// saves that round trip on every broadcast.
-	Redis bool
-}
-
-// NewHub returns a hub emitting through io with the in-memory adapter.
-// obs may be nil.
-func NewHub(io *socket.Server, log *slog.Logger, obs Observer) *Hub {
-	return NewHubConfig(io, log, obs, HubConfig{})
-}
-
-// NewHubConfig returns a hub emitting through io as cfg says. obs may be nil.
-func NewHubConfig(io *socket.Server, log *slog.Logger, obs Observer, cfg HubConfig) *Hub {
-	return &Hub{io: io, log: log, obs: obs, redis: cfg.Redis, listeners: map[string]map[*Listener]struct{}{}, stats: newStatsWindow()}
+// NewHub returns a hub emitting through io. obs may be nil.
+func NewHub(io Emitter, log *slog.Logger, obs Observer) *Hub {
+	return &Hub{io: io, log: log, obs: obs, listeners: map[string]map[*Listener]struct{}{}, stats: newStatsWindow()}
 }
 
 // Publish emits a stored event to its order's room and to support, once per
 // socket even when a socket is in both, and to the order's SSE listeners on
 // this process.
 func (h *Hub) Publish(e orders.Event) {
-	if err := h.emitEvent(e); err != nil {
+	if err := h.io.Emit(e.Type, e, string(Order(e.OrderID)), string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", e.Type, "order", e.OrderID, "seq", e.Seq, "err", err)
 	}
 	latency := time.Since(e.At)
@@ -75,7 +65,7 @@ func (h *Hub) Publish(e orders.Event) {
 
 // OrderCreated tells the support room about a new order.
 func (h *Hub) OrderCreated(o orders.Order) {
-	if err := h.emitPlain(h.io.To(Support), EventCreated, map[string]any{"order": o}); err != nil {
+	if err := h.io.Emit(EventCreated, map[string]any{"order": o}, string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", EventCreated, "order", o.ID, "err", err)
 	}
 	if h.obs != nil {
@@ -135,5 +125,27 @@ func (h *Hub) notifyListeners(e orders.Event) {
 			l.once.Do(func() { close(l.Lagged) })
 			delete(h.listeners[e.OrderID], l)
 		}
+	}
+}
+
+// What the hub offers when several processes share rooms through Redis
+// (see the cluster package).
+
+// Deliver hands an event stored and published by another process to this
+// process's SSE listeners. Its sockets got it already, through the Socket.IO
+// Redis adapter.
+func (h *Hub) Deliver(e orders.Event) { h.notifyListeners(e) }
+
+// ResyncListeners makes every SSE listener of this process catch up from the
+// store by seq, as if it had lagged: after a Redis outage, events published
+// by other processes in the meantime never reached this one.
+func (h *Hub) ResyncListeners() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, ls := range h.listeners {
+		for l := range ls {
+			l.once.Do(func() { close(l.Lagged) })
+		}
+		delete(h.listeners, id)
 	}
 }

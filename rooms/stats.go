@@ -7,9 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // Stats is the payload of the stats event.
@@ -72,20 +69,8 @@ func (w *statsWindow) take() (int, Latency) {
 // latency window of the last interval.
 func (h *Hub) LocalStats(interval time.Duration) Stats {
 	var st Stats
-	h.io.Sockets().Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
-		if t := s.Conn().Transport(); t != nil && t.Name() == "polling" {
-			st.Connections.Polling++
-		} else {
-			st.Connections.WebSocket++
-		}
-		return true
-	})
-	h.io.Sockets().Adapter().Rooms().Range(func(r socket.Room, _ *types.Set[socket.SocketId]) bool {
-		if isNamedRoom(string(r)) {
-			st.Rooms++
-		}
-		return true
-	})
+	c := h.io.Count(isNamedRoom)
+	st.Connections.WebSocket, st.Connections.Polling, st.Rooms = c.WebSocket, c.Polling, c.Rooms
 	n, lat := h.stats.take()
 	st.EventsPerSecond = float64(n) / interval.Seconds()
 	st.BroadcastLatencyMs = lat
@@ -114,7 +99,7 @@ func (h *Hub) RunStats(ctx context.Context, interval time.Duration, gather func(
 			// Local: every process sends the (merged) figures to its own
 			// admin sockets; through the Redis adapter each would get one
 			// copy per process.
-			if err := h.io.Local().To(Admin).Emit(EventStats, st); err != nil {
+			if err := h.io.EmitLocal(EventStats, st, string(Admin)); err != nil {
 				h.log.Warn("broadcast failed", "event", EventStats, "err", err)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// holdUntilJoined is workaround 9 (servers/socket/v3/namespace.go
+// holdUntilJoined works around defect 9 (servers/socket/v3/namespace.go
 // _doConnect, servers/socket/v3/client.go ondecoded): the server writes a
 // socket's CONNECT reply ("40{sid}") before it registers the socket with
 // its client. A client that emits as soon as it is connected (the stock
@@ -23,34 +23,10 @@ import (
 // wait (in the goroutine reading them, so in order) until the socket has
 // joined, the CONNECT was refused, the connection closed, or timeout.
 //
-// The same gate removes the cause of defect 2 (servers/engine/v3
-// base-server.go Handshake, servers/socket/v3 server.go onconnection):
-// over WebSocket the engine writes the OPEN packet before it emits
-// "connection", where the Socket.IO layer starts listening to the session,
-// so a CONNECT sent at once can be read before anyone listens, and is lost
-// (about 1 connect in 1,000). A session's first messages wait until the
-// engine's "connection" listeners, the Socket.IO layer's first, have run.
-// The connect timeout (--connect-timeout) stays as the backstop.
-//
 // It returns what to do for each new session (see onOpened).
 func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socket) {
 	var mu sync.Mutex
-	gates := map[string]*sessionGates{} // engine session id -> its gates
-
-	// Registered after the Socket.IO layer's own listener (New serves the
-	// engine first), so it runs once that layer listens to the session.
-	_ = io.Engine().On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
-		}
-		mu.Lock()
-		g := gates[conn.Id()]
-		mu.Unlock()
-		if g != nil {
-			g.attached.close()
-		}
-	})
+	gates := map[string]*joinGate{} // engine session id -> its gates
 
 	// "connection" fires once the socket is registered with its client.
 	_ = io.On("connection", func(args ...any) {
@@ -62,12 +38,11 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socke
 		g := gates[s.Conn().Id()]
 		mu.Unlock()
 		if g != nil {
-			g.joined.close()
+			g.close()
 		}
 	})
 	return func(conn engine.Socket) {
-		g := &sessionGates{}
-		g.attached.open()
+		g := &joinGate{}
 		id := conn.Id()
 		mu.Lock()
 		gates[id] = g
@@ -78,36 +53,28 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socke
 			if !ok || p.Type != packet.MESSAGE {
 				return
 			}
-			g.attached.wait(timeout)
 			if b, text := p.Data.(*types.StringBuffer); text && connectsToMain(b.Bytes()) {
-				g.joined.close() // a CONNECT again: a new wait starts
-				g.joined.open()
+				g.close() // a CONNECT again: a new wait starts
+				g.open()
 				return
 			}
-			g.joined.wait(timeout)
+			g.wait(timeout)
 		})
 		// A refused CONNECT ("44" without a namespace) ends the wait too.
 		_ = conn.On("packetCreate", func(args ...any) {
 			if p, ok := args[0].(*packet.Packet); ok && p.Type == packet.MESSAGE {
 				if b, text := p.Data.(*types.StringBuffer); text && refusesMain(b.Bytes()) {
-					g.joined.close()
+					g.close()
 				}
 			}
 		})
 		OnEngineClose(conn, func() {
-			g.attached.close()
-			g.joined.close()
+			g.close()
 			mu.Lock()
 			delete(gates, id)
 			mu.Unlock()
 		})
 	}
-}
-
-// sessionGates hold one session's messages: until the Socket.IO layer
-// listens to it (attached), and while a CONNECT is pending (joined).
-type sessionGates struct {
-	attached, joined joinGate
 }
 
 // joinGate is closed while there is nothing to wait for.

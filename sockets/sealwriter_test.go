@@ -10,20 +10,19 @@ import (
 	"time"
 )
 
-// Workaround 10: polling sessions closed by their clients while a GET is
+// Defect 10: polling sessions closed by their clients while a GET is
 // parked make the engine write its last packet to that GET while the GET's
-// handler returns (workaround 3 ends it): two goroutines share one
-// response. Without the workaround `go test -race` reports the race here
+// handler returns: two goroutines share one response. Without the workaround `go test -race` reports the race here
 // (and a plain run now and then dies of "concurrent map writes").
 func TestPollingCloseWhileWriting(t *testing.T) {
 	s := newPollingServer()
 	srv := httptest.NewServer(s)
 	defer closeWithin(t, srv, s)
 	c := &http.Client{Timeout: 5 * time.Second}
+	// A polling transport is writable while it holds a GET.
 	parkedGET := func(sid string) bool {
-		s.polls.mu.Lock()
-		defer s.polls.mu.Unlock()
-		return len(s.polls.pending[sid]) > 0
+		conn, ok := s.IO.Engine().Clients().Load(sid)
+		return ok && conn.Transport() != nil && conn.Transport().Writable()
 	}
 	cycle := func() {
 		sid := pollingSession(t, c, srv.URL)

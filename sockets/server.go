@@ -1,6 +1,3 @@
-// Package sockets builds the Socket.IO server that ordercast mounts, and
-// holds the work-arounds for known defects of the zishang520 v3 library
-// (see workarounds.go and the README's "Library issues and workarounds").
 package sockets
 
 import (
@@ -26,7 +23,7 @@ type Config struct {
 	// MaxMessageBytes bounds one HTTP long-poll body or WebSocket frame.
 	MaxMessageBytes int64
 	// ConnectTimeout closes a connection that has not joined a namespace in
-	// time, so that a client whose CONNECT got lost retries (workaround 2).
+	// time (the library's default is 45 s).
 	ConnectTimeout time.Duration
 	// RecoveryWindow enables connection state recovery when positive.
 	RecoveryWindow time.Duration
@@ -35,17 +32,20 @@ type Config struct {
 	// Adapter replaces the in-memory adapter (e.g. Redis) when not nil.
 	Adapter socket.AdapterConstructor
 	// BinaryTimeout bounds how long a binary packet may take to arrive
-	// whole (workaround 7); 0: 10 s.
+	// whole (binarywatch.go); 0: 10 s.
 	BinaryTimeout time.Duration
+	// AllowOrigin reports whether a cross-origin browser may open a
+	// WebSocket (origin.go); nil: same origin only.
+	AllowOrigin func(origin string) bool
 }
 
 // Server is the Socket.IO server with ordercast's work-arounds applied.
 type Server struct {
 	IO      *socket.Server
 	handler http.Handler
-	engine  http.Handler // the library's own, without the workarounds
-	polls   *pendingPolls
 	closing atomic.Bool
+	// remote: broadcasts go through another process's codec (broadcast.go).
+	remote bool
 }
 
 // ParseTransports validates a comma-separated transport list.
@@ -70,6 +70,25 @@ func ParseTransports(s string) ([]string, error) {
 // New builds the server. Register middlewares and connection handlers on
 // IO before serving.
 func New(cfg Config) *Server {
+	io := socket.NewServer(nil, options(cfg))
+	s := &Server{IO: io, remote: cfg.Adapter != nil}
+	// pollguard.go: defect 6 and input hardening; sealwriter.go: defect 10;
+	// origin.go: the v3.0.6 Origin regression.
+	s.handler = allowOrigins(guardPolling(sealWrites(io.ServeHandler(nil)), cfg.MaxMessageBytes, io.Engine()), cfg.AllowOrigin)
+	binaryTimeout := cfg.BinaryTimeout
+	if binaryTimeout <= 0 {
+		binaryTimeout = 10 * time.Second
+	}
+	// Per-session listeners, added before the client has its OPEN packet
+	// (sessions.go: defect 15).
+	onOpened(io.Engine(),
+		limitBinary(cfg.MaxMessageBytes, binaryTimeout), // binarywatch.go: defect 7
+		holdUntilJoined(io, 5*time.Second),              // connectgate.go: defect 9
+	)
+	return s
+}
+
+func options(cfg Config) *socket.ServerOptions {
 	opts := socket.DefaultServerOptions()
 	opts.SetPath(Path)
 	opts.SetServeClient(false) // the binary serves the npm bundle itself
@@ -87,12 +106,19 @@ func New(cfg Config) *Server {
 	if cfg.MaxMessageBytes > 0 {
 		opts.SetMaxHttpBufferSize(cfg.MaxMessageBytes)
 	}
-	if cfg.PingInterval > 0 {
-		opts.SetPingInterval(cfg.PingInterval)
+	pingInterval, pingTimeout := cfg.PingInterval, cfg.PingTimeout
+	if pingInterval <= 0 {
+		pingInterval = 25 * time.Second // the library's and Node's default
 	}
-	if cfg.PingTimeout > 0 {
-		opts.SetPingTimeout(cfg.PingTimeout)
+	if pingTimeout <= 0 {
+		pingTimeout = 20 * time.Second
 	}
+	opts.SetPingInterval(pingInterval)
+	opts.SetPingTimeout(pingTimeout)
+	// v3.0.6 closes an HTTP connection idle for this long (default 120 s).
+	// A long-poll is idle for up to a ping interval, and a client may be
+	// slow for the ping timeout on top: never less than their sum.
+	opts.SetIdleTimeout(idleTimeout(pingInterval, pingTimeout))
 	if cfg.ConnectTimeout > 0 {
 		opts.SetConnectTimeout(cfg.ConnectTimeout)
 	}
@@ -106,6 +132,7 @@ func New(cfg Config) *Server {
 	// (bench/RESULTS.md).
 	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: math.MaxInt32})
 	opts.SetHttpCompression(nil)
+	opts.SetParser(strictParser{})
 	if cfg.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(cfg.RecoveryWindow.Milliseconds())
@@ -117,29 +144,19 @@ func New(cfg Config) *Server {
 	if cfg.Adapter != nil {
 		opts.SetAdapter(cfg.Adapter)
 	}
+	return opts
+}
 
-	io := socket.NewServer(nil, opts)
-	s := &Server{IO: io, polls: newPendingPolls()}
-	s.engine = io.ServeHandler(nil)
-	// guard.go: workarounds 5, 6, 8; workarounds.go: 3, 14; sealwriter.go: 10.
-	s.handler = guard(s.polls.wrap(sealWrites(s.engine)), cfg.MaxMessageBytes, io.Engine())
-	binaryTimeout := cfg.BinaryTimeout
-	if binaryTimeout <= 0 {
-		binaryTimeout = 10 * time.Second
-	}
-	// Per-session listeners, added before the client has its OPEN packet
-	// (sessions.go: workaround 15).
-	onOpened(io.Engine(),
-		watchEngine(io.Engine(), s.polls),               // workarounds.go: 1, 3, 14
-		limitBinary(cfg.MaxMessageBytes, binaryTimeout), // guard.go: workaround 7
-		holdUntilJoined(io, 5*time.Second),              // connectgate.go: workaround 9
-	)
-	return s
+// idleTimeout is the HTTP idle timeout for the given heartbeat, with a
+// margin for the client's round trip.
+func idleTimeout(pingInterval, pingTimeout time.Duration) time.Duration {
+	return max(120*time.Second, pingInterval+pingTimeout+5*time.Second)
 }
 
 // ServeHTTP serves the Engine.IO endpoint.
 // Once the server is closing, new handshakes are refused (503), so that
-// clients reconnect to a process that stays up instead of this one.
+// clients reconnect to a process that stays up instead of this one
+// (defect 4: Server.Close lets handshakes in while it closes).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.closing.Load() && r.URL.Query().Get("sid") == "" {
 		w.Header().Set("Content-Type", "application/json")
@@ -150,16 +167,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Header.Get("Sec-WebSocket-Extensions") != "" {
 		r = r.Clone(r.Context())
-		r.Header.Del("Sec-WebSocket-Extensions") // no permessage-deflate (see New)
+		r.Header.Del("Sec-WebSocket-Extensions") // no permessage-deflate (see options)
 	}
 	s.handler.ServeHTTP(w, r)
 }
 
 // Close disconnects every client at the transport level, so that stock
 // clients reconnect on their own (to this process when it comes back, or to
-// another one), and ends any long-poll still pending.
+// another one); pending long-polls are answered with a CLOSE packet.
 func (s *Server) Close() {
 	s.closing.Store(true)
 	s.IO.Close(nil)
-	s.polls.endAll()
 }

@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"net/http"
 	"sync"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
@@ -8,15 +9,13 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// Workaround 15 (servers/engine/v3/base-server.go Handshake): the engine
+// Defect 15 (servers/engine/v3/base-server.go Handshake): the engine
 // sends a session's OPEN packet before it registers the session and emits
 // "connection", so by the time the "connection" listeners run the client
 // may have sent packets (which then passed listeners not yet added: the
 // connect gate of workaround 9, the binary watch of workaround 7), or
 // closed, and a "close" listener added then never fires: a connection
 // slot, a pending-poll entry or a transport's write queue is held for good.
-// When the close comes even before Handshake's own listener, the closed
-// session also stays in the engine's client map.
 //
 // So ordercast's per-session listeners are added by onOpened, at the flush
 // of the OPEN packet, before the client can have it; and close listeners
@@ -62,10 +61,18 @@ func onClosed(c closable, fn func()) {
 	}
 }
 
-// forgetClosed drops a session that closed before the engine listened for
-// its close from the engine's client map (see workaround 15).
-func forgetClosed(eio engine.BaseServer, conn engine.Socket) {
-	if conn.ReadyState() == "closed" {
-		eio.Clients().Delete(conn.Id())
-	}
+// OnSession runs fn for each new Engine.IO session, with the request that
+// opened it, while the engine still serves that request; the func fn
+// returns, if not nil, runs once when the session closes (at once if it
+// closed already: defect 15).
+func (s *Server) OnSession(fn func(r *http.Request) (closed func())) {
+	_ = s.IO.Engine().On("connection", func(args ...any) {
+		conn, ok := args[0].(engine.Socket)
+		if !ok || conn.Request() == nil {
+			return
+		}
+		if closed := fn(conn.Request().Request()); closed != nil {
+			OnEngineClose(conn, closed)
+		}
+	})
 }

@@ -486,4 +486,16 @@
     tokenClaims: tokenClaims,
     api: api,
   };
+
+  // A binary built by plain `go build`, before `make build` copied the
+  // socket.io-client bundle in, has no live updates: say so on the page.
+  if (typeof root.io !== "function") {
+    var note = document.createElement("p");
+    note.className = "bundle-missing";
+    note.setAttribute("role", "alert");
+    note.textContent =
+      "Live updates are off: this build of ordercast has no socket.io-client bundle. " +
+      "Build it with `make build`, which copies the bundle in from npm.";
+    document.body.prepend(note);
+  }
 })(window);

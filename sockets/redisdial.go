@@ -1,4 +1,4 @@
-package cluster
+package sockets
 
 import (
 	"context"
@@ -7,9 +7,16 @@ import (
 	"time"
 )
 
+// RedisDialer returns a dial function for redis.Options.Dialer that
+// spaces out connection attempts after failures; give one to each client
+// whose subscriptions the adapter or a receive loop redials.
+func RedisDialer(timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
+	return newBackoffDialer(timeout).DialContext
+}
+
 // backoffDialer spaces out connection attempts after failures.
 //
-// Why: the Redis adapter's receive loops (adapters/redis/v3 adapter
+// Defect 13: the Redis adapter's receive loops (adapters/redis/v3 adapter
 // handlePatternMessages, handleChannelMessages) retry at once after any
 // error, and go-redis dials a PubSub connection without the pool's retry
 // backoff, so while Redis is down each loop would spin at full CPU emitting

@@ -1,0 +1,131 @@
+package sockets
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// Emit sends v as event to the sockets in rooms, on every process, once per
+// socket even when a socket is in several of them.
+//
+// Defect 11 (adapters/redis/v3 adapter.onMessage): through Redis, a
+// single-room broadcast travels on "<prefix>#/#<room>#", a several-room one
+// on "<prefix>#/#", which the adapter drops on receipt. So a several-room
+// emit becomes one single-room emit per room, each except the rooms after
+// it; single-room broadcasts all arrive over the adapter's one
+// subscription, so other processes see them in the order they were sent.
+// (RedisAdapter.DeliverBare delivers Node's several-room emits.)
+//
+// Defect 12 (adapters/redis/v3 adapter.Broadcast): the Redis adapter
+// msgpack-encodes emit arguments with vmihailenco/msgpack, which ignores
+// json tags and MarshalJSON: an event would reach other processes (Go or
+// Node) as {"OrderID", …} with a msgpack timestamp. With a remote adapter,
+// v becomes plain JSON values first; they encode the same in both codecs.
+// The in-memory adapter JSON-encodes v as clients expect, so it gets v.
+func (s *Server) Emit(event string, v any, rooms ...string) error {
+	if s.remote {
+		p, err := plainJSON(v)
+		if err != nil {
+			return err
+		}
+		v = p
+	}
+	errs := make([]error, 0, len(rooms))
+	for i, r := range rooms {
+		op := s.IO.To(socket.Room(r))
+		for _, later := range rooms[i+1:] {
+			op = op.Except(socket.Room(later))
+		}
+		errs = append(errs, op.Emit(event, v))
+	}
+	return errors.Join(errs...)
+}
+
+// EmitLocal sends v as event to this process's sockets in room only.
+func (s *Server) EmitLocal(event string, v any, room string) error {
+	return s.IO.Local().To(socket.Room(room)).Emit(event, v)
+}
+
+// plainJSON turns v into plain JSON values (maps, slices, strings, float64
+// or int64 numbers, bools) shaped by its JSON encoding (defect 12).
+func plainJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %T: %w", v, err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode %T: %w", v, err)
+	}
+	return numbers(out), nil
+}
+
+// numbers replaces json.Number (which msgpack would send as a string) with
+// int64 when integral, else float64.
+func numbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		f, _ := t.Float64()
+		return f
+	case map[string]any:
+		for k, x := range t {
+			t[k] = numbers(x)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = numbers(x)
+		}
+	}
+	return v
+}
+
+// Counts are this process's connections by transport, and its rooms that
+// count reports true for.
+type Counts struct {
+	WebSocket, Polling, Rooms int
+}
+
+// Count counts this process's sockets by transport and the rooms for which
+// named reports true.
+func (s *Server) Count(named func(room string) bool) Counts {
+	var c Counts
+	s.IO.Sockets().Sockets().Range(func(_ socket.SocketId, so *socket.Socket) bool {
+		if t := so.Conn().Transport(); t != nil && t.Name() == "polling" {
+			c.Polling++
+		} else {
+			c.WebSocket++
+		}
+		return true
+	})
+	s.IO.Sockets().Adapter().Rooms().Range(func(r socket.Room, _ *types.Set[socket.SocketId]) bool {
+		if named(string(r)) {
+			c.Rooms++
+		}
+		return true
+	})
+	return c
+}
+
+// DropConnections closes the Engine.IO connection of every local socket, so
+// that its client reports "transport close" and reconnects by itself.
+// (Socket.Disconnect, even with close=true, first sends a namespace
+// DISCONNECT, after which a stock client does not reconnect: "io server
+// disconnect".)
+func (s *Server) DropConnections() {
+	s.IO.Sockets().Sockets().Range(func(_ socket.SocketId, so *socket.Socket) bool {
+		if c := so.Conn(); c != nil {
+			c.Close(false)
+		}
+		return true
+	})
+}

@@ -1,0 +1,120 @@
+// Package sockets builds the Socket.IO server that ordercast mounts, and is
+// ordercast's one boundary to the zishang520/socket.io library (v3.0.6 for
+// the engine, server and parsers; v3.0.2 for adapters/redis and
+// adapters/adapter, the newest the module proxy serves). Every line that
+// knows the library's internals or works around one of its defects lives
+// here; the rest of ordercast talks to Server through small interfaces
+// declared where they are used (rooms.Emitter, cluster.Sockets,
+// handlers.Sessions).
+//
+// Files, each named for its mechanism:
+//
+//	server.go       options (transports, limits, heartbeat, idle timeout,
+//	                recovery, adapter) and the handler chain; shutdown
+//	parser.go       the parser option: decoder limits
+//	origin.go       WebSocket upgrades from --allowed-origins
+//	pollguard.go    polling requests checked before the engine
+//	sealwriter.go   polling responses written by one goroutine at a time
+//	binarywatch.go  binary packets bounded in size and time
+//	connectgate.go  a client's packets after CONNECT wait for its socket
+//	sessions.go     per-session listeners before the OPEN packet
+//	broadcast.go    emits to rooms, counts
+//	redis.go        the Redis adapter and its bare channel
+//	redisdial.go    dial backoff for the adapter's subscriptions
+//
+// # Library defects
+//
+// Each row: the defect and the upstream file; ordercast's workaround and
+// its file; the test that proves it; when to remove it. "Fixed" rows keep
+// their test, which now guards the library's fix against regressions.
+//
+//  1. Fixed in v3.0.6. A client-closed connection leaked its transport's
+//     write queue (servers/engine/v3/transports/transport.go). The
+//     workaround (calling DoClose on every transport close) is removed: on
+//     v3.0.6 it answered a polling client's CLOSE POST with 429 and started
+//     the 30 s close timer. Test: churn_test.go TestChurnLeavesNothingBehind
+//     (4,500 connections, goroutines at baseline, heap < 4 KB each);
+//     e2e/workarounds.test.mjs (2,000 cycles per transport mode).
+//  2. Fixed in v3.0.6. A CONNECT sent right after the OPEN packet could be
+//     read before the Socket.IO layer listened (base-server.go Handshake):
+//     the WebSocket reader now starts after the connection listeners. The
+//     "attached" gate is removed. Test: connectgate_test.go
+//     TestConnectRightAfterOpen (2,000 CONNECTs, all answered without it).
+//     --connect-timeout stays as a backstop for clients that never CONNECT.
+//  3. Fixed in v3.0.6. A pending long-poll GET was never answered when the
+//     server closed the session (transports/polling.go DoClose). Test:
+//     e2e/workarounds.test.mjs "a pending long-poll GET is answered".
+//  4. Present. Server.Close lets new handshakes in while it closes sockets.
+//     server.go ServeHTTP answers them 503 once closing. Test:
+//     e2e/core.test.mjs (SIGTERM with connected clients). Remove when Close
+//     refuses handshakes itself.
+//  5. Fixed in v3.0.6. An octet-stream polling POST on EIO=4 hung for good
+//     (transports/polling.go onDataRequest). Test: pollguard_test.go
+//     TestGuard "defect 5" rows (answered at once).
+//  6. Present. A chunked polling POST is cut at maxHttpBufferSize and the
+//     prefix processed (transports/polling.go onDataRequest). pollguard.go
+//     refuses it with 413. Test: pollguard_test.go TestGuard. Remove when
+//     the engine refuses an over-long chunked body.
+//  7. Present. The parser keeps a binary packet's attachments with no
+//     deadline (parsers/socket/v3/parser decoder.go). binarywatch.go closes
+//     a connection whose packet is not whole in 10 s or over the size
+//     limit; parser.go allows one attachment. Test: binarywatch_test.go
+//     TestLimitBinary. Remove when the decoder bounds time and total size.
+//  8. Fixed in v3.0.6. A GET for a closing polling session waited for the
+//     30 s close timeout (transports/polling.go). The guard is removed (it
+//     kept the session "closing" with its timer). Test: pollguard_test.go
+//     TestGuardClosingSessions.
+//  9. Present. The CONNECT reply is written before the socket is
+//     registered with its client (servers/socket/v3 namespace.go
+//     _doConnect, client.go ondecoded): an event sent right after connect
+//     closes the connection. connectgate.go holds a session's packets after
+//     a CONNECT until its socket joined. Test: connectgate_test.go
+//     TestEventRightAfterConnect. Remove when the socket is registered
+//     before its CONNECT reply is written.
+//  10. Present. Two goroutines can write one polling response's header map
+//     (server.go HandleRequest, transports/polling.go DoWrite/DoClose: a POST
+//     answered 429 by DoClose while its handler runs). sealwriter.go gives
+//     every call a map of its own and serializes writes. Test:
+//     sealwriter_test.go TestPollingCloseWhileWriting (-race). Remove when
+//     the engine writes each response from one goroutine.
+//  11. Present (adapters v3.0.2). The Redis adapter drops messages on the
+//     bare channel "<prefix>#/#" (adapters/redis/v3 adapter.onMessage), which
+//     carries several-room emits. broadcast.go Emit sends one single-room
+//     emit per room; redis.go DeliverBare delivers Node's several-room emits
+//     (cluster subscribes to BareChannel). Tests: e2e/cluster.test.mjs,
+//     e2e/interop.test.mjs. Remove when the adapter accepts the bare channel.
+//  12. Present (adapters v3.0.2). The Redis adapter msgpack-encodes emit
+//     arguments, ignoring json tags and MarshalJSON. broadcast.go plainJSON
+//     turns them into plain values first. Tests: broadcast_test.go
+//     TestPlainJSONSurvivesMsgpack, e2e/interop.test.mjs. Remove when the
+//     adapter encodes through encoding/json.
+//  13. Present (adapters v3.0.2). While Redis is down the adapter's receive
+//     loops retry at once (70-90 % CPU). redisdial.go spaces the dials.
+//     Tests: redisdial_test.go, cluster_test.go
+//     TestAdapterIdlesWhileRedisIsDown. Remove when the adapter backs off.
+//  14. Fixed in v3.0.6. A data race on ctx.Cleanup when a long-poll GET
+//     ended as it was parked (transports/polling.go onPollRequest). The
+//     request-context workaround is removed. Test: go test -race over
+//     sealwriter_test.go and churn_test.go.
+//  15. Present in part. The engine writes the OPEN packet before it emits
+//     "connection" (base-server.go Handshake). sessions.go adds per-session
+//     listeners at the flush of the OPEN packet and runs close listeners
+//     for sessions closed before they were added (OnEngineClose,
+//     OnSession). The "forget closed sessions" part is removed: it raced
+//     the engine's own CompareAndDelete and left ClientsCount one too high.
+//     Tests: sessions_test.go TestOnOpenedRunsBeforeTheClientHasOpen,
+//     handlers TestConnectionCapSessionClosedBeforeTracked.
+//  16. Fixed in v3.0.6. An answered GET's cleanup cleared the next GET
+//     (transports/polling.go, pkg/types/http-context.go). The response-hold
+//     workaround is removed. Test: connectgate_test.go
+//     TestEventRightAfterConnect under load.
+//  17. New in v3.0.6. HandleUpgrade gives gorilla a CheckOrigin only when the
+//     engine's Cors option is set (server.go), so browsers on
+//     --allowed-origins could not upgrade. origin.go hides the Origin of an
+//     allowed cross-origin upgrade from gorilla. Test: origin_test.go
+//     TestWebSocketOrigins. Remove when the engine checks origins without
+//     Cors.
+//
+// The queue finalizer leak (pkg/queue) and Timer.Stop losing its signal,
+// documented for v3.0.2, are fixed in v3.0.6.
+package sockets
