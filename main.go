@@ -23,6 +23,7 @@ import (
 	"github.com/ordercast/ordercast/cluster"
 	"github.com/ordercast/ordercast/handlers"
 	"github.com/ordercast/ordercast/metrics"
+	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/public"
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/ordercast/ordercast/sockets"
@@ -178,13 +179,17 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) 
 		sockCfg.Adapter = node.Adapter()
 	}
 	sio := sockets.New(sockCfg)
-	hub := rooms.NewHub(sio, log, m)
+	observed := m.Store(st)
+	hub := rooms.NewHub(sio, observed, log, m)
 	m.Watch(sio.IO, hub.Listeners)
 	var pub handlers.Publisher = hub
+	if text := os.Getenv(crashBeforePublishEnv); text != "" {
+		pub = crashBeforePublish{Publisher: hub, text: text}
+	}
 	checks := []handlers.Check{{Name: "store", Fn: m.Check(metrics.DepStore, st.Ping)}}
 	var gather func(rooms.Stats) rooms.Stats
 	if node != nil {
-		pub = node.Relay(hub)
+		pub = node.Relay(pub)
 		checks = append(checks, handlers.Check{Name: "redis", Fn: m.Check(metrics.DepRedis, node.Check), Degraded: true})
 		gather = node.Gather
 		node.Start(sio, hub)
@@ -203,7 +208,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) 
 		TrustedProxies:   cfg.TrustedProxies,
 		WebhookSecret:    cfg.WebhookSecret,
 	}, handlers.Deps{
-		Store:        m.Store(st),
+		Store:        observed,
 		Publisher:    pub,
 		Signer:       signer,
 		APIKey:       auth.NewAPIKey(secrets.APIKey),
@@ -337,4 +342,21 @@ ordercast is starting on %[1]s
   then open the trackingUrl it returns.
 
 `, base, s.APIKey, tok, admin)
+}
+
+// crashBeforePublishEnv is a fault point for the tests only: a chat message
+// with exactly this text makes the process exit between the store's commit
+// and the broadcast, as a SIGKILL there would (e2e/ordering.test.mjs).
+const crashBeforePublishEnv = "ORDERCAST_TEST_CRASH_BEFORE_PUBLISH"
+
+type crashBeforePublish struct {
+	handlers.Publisher
+	text string
+}
+
+func (c crashBeforePublish) Publish(e orders.Event) {
+	if e.Type == orders.TypeMessage && e.Text == c.text {
+		os.Exit(137)
+	}
+	c.Publisher.Publish(e)
 }

@@ -70,8 +70,12 @@ type Config struct {
 
 // Local is what a node needs of its own process's rooms.Hub.
 type Local interface {
-	// Deliver hands another process's event to local SSE listeners.
+	// Deliver hands another process's stored event to local sockets and
+	// SSE listeners, in seq order.
 	Deliver(e orders.Event)
+	// DeliverCreated tells local support sockets about another process's
+	// new order.
+	DeliverCreated(o orders.Order)
 	// ResyncListeners makes local SSE listeners catch up from the store.
 	ResyncListeners()
 }
@@ -81,6 +85,7 @@ type Publisher interface {
 	Publish(e orders.Event)
 	OrderCreated(o orders.Order)
 	Listen(orderID string) (*rooms.Listener, func())
+	Watch(orderID string, seq int64)
 }
 
 // Sockets is what a node needs of this process's Socket.IO server.
@@ -131,13 +136,15 @@ type message struct {
 	Node  string        `json:"node"`
 	Kind  string        `json:"kind"`
 	Event *orders.Event `json:"event,omitempty"`
+	Order *orders.Order `json:"order,omitempty"`
 	Stats *rooms.Stats  `json:"stats,omitempty"`
 }
 
 const (
-	kindEvent = "event"
-	kindStats = "stats"
-	kindLeave = "leave"
+	kindEvent   = "event"
+	kindCreated = "created"
+	kindStats   = "stats"
+	kindLeave   = "leave"
 )
 
 // opTimeout bounds one Redis command of ours.
@@ -397,6 +404,10 @@ func (n *Node) receive(local Local, payload string) {
 		if m.Event != nil && orders.ValidID(m.Event.OrderID) {
 			local.Deliver(*m.Event)
 		}
+	case kindCreated:
+		if m.Order != nil && orders.ValidID(m.Order.ID) {
+			local.DeliverCreated(*m.Order)
+		}
 	case kindStats:
 		if m.Stats != nil {
 			n.mu.Lock()
@@ -425,8 +436,9 @@ func (n *Node) send(m message) error {
 }
 
 // Relay returns p, which also tells other processes about each stored
-// event so that their SSE listeners get it (their sockets get it from the
-// adapter).
+// event and new order, so that each delivers them to its own sockets and
+// SSE listeners (each process orders an order's events by seq before its
+// sockets get them: rooms.Hub).
 func (n *Node) Relay(p Publisher) Publisher { return relay{Publisher: p, n: n} }
 
 type relay struct {
@@ -439,6 +451,13 @@ func (r relay) Publish(e orders.Event) {
 	if err := r.n.send(message{Kind: kindEvent, Event: &e}); err != nil {
 		// Other processes resync from the store when Redis is back.
 		r.n.log.Debug("event not relayed", "order", e.OrderID, "seq", e.Seq, "err", err)
+	}
+}
+
+func (r relay) OrderCreated(o orders.Order) {
+	r.Publisher.OrderCreated(o)
+	if err := r.n.send(message{Kind: kindCreated, Order: &o}); err != nil {
+		r.n.log.Debug("new order not relayed", "order", o.ID, "err", err)
 	}
 }
 

@@ -23,6 +23,7 @@ type recorder struct {
 	mu        sync.Mutex
 	delivered []orders.Event
 	published []orders.Event
+	created   []string
 	resyncs   int
 }
 
@@ -45,6 +46,14 @@ func (r *recorder) Publish(e orders.Event) {
 }
 
 func (r *recorder) OrderCreated(orders.Order) {}
+
+func (r *recorder) DeliverCreated(o orders.Order) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.created = append(r.created, o.ID)
+}
+
+func (r *recorder) Watch(string, int64) {}
 
 func (r *recorder) Listen(string) (*rooms.Listener, func()) { return nil, func() {} }
 

@@ -113,13 +113,13 @@ export async function privateRedis() {
  * Start n ordercast processes sharing one database and one Redis (with its
  * own channel prefix), one key and one secret. Resolves to the servers.
  */
-export async function startCluster(n, { databaseUrl, redisUrl, prefix = `oc-e2e-${rand()}`, args = [] }) {
+export async function startCluster(n, { databaseUrl, redisUrl, prefix = `oc-e2e-${rand()}`, args = [], env = [] }) {
   const apiKey = `key-${rand()}${rand()}`;
   const secret = `secret-${rand()}${rand()}${rand()}`;
   const common = ['--database-url', databaseUrl, '--redis-url', redisUrl, '--redis-prefix', prefix, ...args];
   // One at a time: the first applies the migrations.
   const servers = [];
-  for (let i = 0; i < n; i++) servers.push(await startServer({ apiKey, secret, args: common }));
+  for (let i = 0; i < n; i++) servers.push(await startServer({ apiKey, secret, args: common, env: env[i] }));
   return { servers, prefix, apiKey, secret };
 }
 

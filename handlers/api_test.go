@@ -42,7 +42,7 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = 1 << 20
 	}
-	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, log, nil), Signer: signer,
+	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
 		APIKey: auth.NewAPIKey(testAPIKey), Log: log, Checks: []Check{{Name: "store", Fn: st.Ping}}})
 	sio.IO.Use(h.Authenticate)
 	gin.SetMode(gin.TestMode)

@@ -31,6 +31,9 @@ type Publisher interface {
 	Publish(e orders.Event)
 	OrderCreated(o orders.Order)
 	Listen(orderID string) (*rooms.Listener, func())
+	// Watch notes that a subscriber of an order has its events up to seq,
+	// so that the live ones that follow reach it in seq order.
+	Watch(orderID string, seq int64)
 }
 
 // AckObserver is told the result of every ack a socket event sends:

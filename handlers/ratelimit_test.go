@@ -61,7 +61,7 @@ func newSecServerWith(tb testing.TB, cfg Config, now func() time.Time, beforeTra
 		ConnectTimeout: 5 * time.Second})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	signer := auth.NewSigner([]byte(secSecret), now)
-	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, log, nil), Signer: signer,
+	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
 		APIKey: auth.NewAPIKey(secAPIKey), Log: log, Now: now})
 	sio.IO.Use(h.Authenticate)
 	if beforeTrack != nil {

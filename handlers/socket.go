@@ -224,6 +224,7 @@ func (h *Handlers) subscribe(ctx context.Context, s *socket.Socket, sess *sessio
 	if err != nil {
 		return nil, err
 	}
+	h.pub.Watch(o.ID, o.LastSeq)
 	return map[string]any{"order": o, "events": events}, nil
 }
 

@@ -63,7 +63,7 @@ func startServer(t *testing.T) *server {
 		ConnectTimeout: 5 * time.Second, RecoveryWindow: 2 * time.Minute,
 	})
 	m := metrics.New()
-	hub := rooms.NewHub(sio, log, m)
+	hub := rooms.NewHub(sio, st, log, m)
 	m.Watch(sio.IO, hub.Listeners)
 	signer := auth.NewSigner([]byte("test-secret-0123456789abcdef"), nil)
 	h := handlers.New(handlers.Config{MaxMessageBytes: 1 << 20}, handlers.Deps{

@@ -24,8 +24,11 @@ type Observer interface {
 type Emitter interface {
 	// Emit sends v to the sockets in rooms, once per socket.
 	Emit(event string, v any, rooms ...string) error
-	// EmitLocal sends v to this process's sockets in room.
-	EmitLocal(event string, v any, room string) error
+	// EmitLocal sends v to this process's sockets in rooms, once per socket.
+	EmitLocal(event string, v any, rooms ...string) error
+	// EmitForeign sends v to the sockets in rooms that no ordercast process
+	// serves (Node servers sharing the Redis adapter).
+	EmitForeign(event string, v any, rooms ...string) error
 	// Count counts this process's connections, and the rooms named reports.
 	Count(named func(room string) bool) sockets.Counts
 }
@@ -40,36 +43,71 @@ type Hub struct {
 	mu        sync.Mutex
 	listeners map[string]map[*Listener]struct{}
 
+	seq *sequencer
+
 	stats *statsWindow
 }
 
-// NewHub returns a hub emitting through io. obs may be nil.
-func NewHub(io Emitter, log *slog.Logger, obs Observer) *Hub {
-	return &Hub{io: io, log: log, obs: obs, listeners: map[string]map[*Listener]struct{}{}, stats: newStatsWindow()}
+// NewHub returns a hub emitting through io. store fills gaps in an
+// order's events (nil: gaps are skipped after the wait); obs may be nil.
+func NewHub(io Emitter, store EventReader, log *slog.Logger, obs Observer) *Hub {
+	h := &Hub{io: io, log: log, obs: obs, listeners: map[string]map[*Listener]struct{}{}, stats: newStatsWindow()}
+	h.seq = newSequencer(h.deliver, store, GapWait, log)
+	return h
 }
 
-// Publish emits a stored event to its order's room and to support, once per
-// socket even when a socket is in both, and to the order's SSE listeners on
-// this process.
+// GapWait bounds how long an order's event waits for an earlier one
+// before the gap is read from the store.
+const GapWait = 250 * time.Millisecond
+
+// Publish delivers an event this process stored: to its order's room and
+// to support on every ordercast process (this one now, the others through
+// the cluster's relay, each in seq order), and to Node servers sharing the
+// Redis adapter.
 func (h *Hub) Publish(e orders.Event) {
-	if err := h.io.Emit(e.Type, e, string(Order(e.OrderID)), string(Support)); err != nil {
-		h.log.Warn("broadcast failed", "event", e.Type, "order", e.OrderID, "seq", e.Seq, "err", err)
+	if err := h.io.EmitForeign(e.Type, e, string(Order(e.OrderID)), string(Support)); err != nil {
+		h.log.Warn("broadcast to foreign servers failed", "event", e.Type, "order", e.OrderID, "seq", e.Seq, "err", err)
 	}
 	latency := time.Since(e.At)
 	h.stats.record(latency)
 	if h.obs != nil {
 		h.obs.Broadcast(e.Type, latency)
 	}
+	h.seq.offer(e)
+}
+
+// Deliver takes an event that another process stored and published.
+func (h *Hub) Deliver(e orders.Event) { h.seq.offer(e) }
+
+// Watch notes that a subscriber of order id has its events up to seq.
+func (h *Hub) Watch(id string, seq int64) { h.seq.watch(id, seq) }
+
+// deliver sends one event, in its order's seq order, to this process's
+// sockets in its order's room and in support, and to its SSE listeners.
+func (h *Hub) deliver(e orders.Event) {
+	if err := h.io.EmitLocal(e.Type, e, string(Order(e.OrderID)), string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", e.Type, "order", e.OrderID, "seq", e.Seq, "err", err)
+	}
 	h.notifyListeners(e)
 }
 
-// OrderCreated tells the support room about a new order.
+// OrderCreated tells the support room about a new order, on this process
+// now and on the others through the cluster's relay (DeliverCreated).
 func (h *Hub) OrderCreated(o orders.Order) {
-	if err := h.io.Emit(EventCreated, map[string]any{"order": o}, string(Support)); err != nil {
-		h.log.Warn("broadcast failed", "event", EventCreated, "order", o.ID, "err", err)
+	payload := map[string]any{"order": o}
+	if err := h.io.EmitForeign(EventCreated, payload, string(Support)); err != nil {
+		h.log.Warn("broadcast to foreign servers failed", "event", EventCreated, "order", o.ID, "err", err)
 	}
+	h.DeliverCreated(o)
 	if h.obs != nil {
 		h.obs.Broadcast(EventCreated, 0)
+	}
+}
+
+// DeliverCreated tells this process's support sockets about a new order.
+func (h *Hub) DeliverCreated(o orders.Order) {
+	if err := h.io.EmitLocal(EventCreated, map[string]any{"order": o}, string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventCreated, "order", o.ID, "err", err)
 	}
 }
 
@@ -130,11 +168,6 @@ func (h *Hub) notifyListeners(e orders.Event) {
 
 // What the hub offers when several processes share rooms through Redis
 // (see the cluster package).
-
-// Deliver hands an event stored and published by another process to this
-// process's SSE listeners. Its sockets got it already, through the Socket.IO
-// Redis adapter.
-func (h *Hub) Deliver(e orders.Event) { h.notifyListeners(e) }
 
 // ResyncListeners makes every SSE listener of this process catch up from the
 // store by seq, as if it had lagged: after a Redis outage, events published

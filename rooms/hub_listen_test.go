@@ -9,7 +9,7 @@ import (
 )
 
 func TestDeliverAndResyncListeners(t *testing.T) {
-	h := NewHub(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	h := NewHub(nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	l, stop := h.Listen("A-1")
 	defer stop()
 	other, stopOther := h.Listen("B-2")

@@ -10,25 +10,53 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// Emit sends v as event to the sockets in rooms, on every process, once per
-// socket even when a socket is in several of them.
+// Emit sends v as event to the sockets in rooms, on every process (and on
+// Node servers sharing the adapter), once per socket even when a socket is
+// in several of them.
 //
 // Defect 11 (adapters/redis/v3 adapter.onMessage): through Redis, a
 // single-room broadcast travels on "<prefix>#/#<room>#", a several-room one
 // on "<prefix>#/#", which the adapter drops on receipt. So a several-room
 // emit becomes one single-room emit per room, each except the rooms after
-// it; single-room broadcasts all arrive over the adapter's one
-// subscription, so other processes see them in the order they were sent.
-// (RedisAdapter.DeliverBare delivers Node's several-room emits.)
-//
-// Defect 12 (adapters/redis/v3 adapter.Broadcast): the Redis adapter
-// msgpack-encodes emit arguments with vmihailenco/msgpack, which ignores
-// json tags and MarshalJSON: an event would reach other processes (Go or
-// Node) as {"OrderID", …} with a msgpack timestamp. With a remote adapter,
-// v becomes plain JSON values first; they encode the same in both codecs.
-// The in-memory adapter JSON-encodes v as clients expect, so it gets v.
+// it. (DeliverBare delivers Node's several-room emits.)
 func (s *Server) Emit(event string, v any, rooms ...string) error {
-	if s.remote {
+	return s.emit(s.IO.Sockets(), event, v, rooms, nil, s.remote)
+}
+
+// EmitLocal sends v as event to this process's sockets in rooms, once per
+// socket.
+func (s *Server) EmitLocal(event string, v any, rooms ...string) error {
+	return s.emit(s.IO.Local(), event, v, rooms, nil, false)
+}
+
+// EmitForeign sends v as event to the sockets in rooms that no ordercast
+// process serves: those of Node socket.io servers sharing the Redis
+// adapter. Without a remote adapter there are none.
+func (s *Server) EmitForeign(event string, v any, rooms ...string) error {
+	if !s.remote {
+		return nil
+	}
+	return s.emit(s.IO.Sockets(), event, v, rooms, []string{ServedRoom}, true)
+}
+
+// ServedRoom holds every socket an ordercast process serves, so that an
+// emit can leave them out (EmitForeign).
+const ServedRoom = "ordercast:served"
+
+// broadcaster is a namespace, or its local-only operator.
+type broadcaster interface {
+	To(...socket.Room) *socket.BroadcastOperator
+}
+
+// emit sends v to rooms through b; plain: v leaves this process.
+func (s *Server) emit(b broadcaster, event string, v any, rooms, except []string, plain bool) error {
+	if plain {
+		// Defect 12 (adapters/redis/v3 adapter.Broadcast): the Redis adapter
+		// msgpack-encodes emit arguments with vmihailenco/msgpack, which
+		// ignores json tags and MarshalJSON: an event would reach other
+		// processes (Go or Node) as {"OrderID", …} with a msgpack timestamp.
+		// Plain JSON values encode the same in both codecs. The in-memory
+		// adapter JSON-encodes v as clients expect.
 		p, err := plainJSON(v)
 		if err != nil {
 			return err
@@ -37,18 +65,13 @@ func (s *Server) Emit(event string, v any, rooms ...string) error {
 	}
 	errs := make([]error, 0, len(rooms))
 	for i, r := range rooms {
-		op := s.IO.To(socket.Room(r))
-		for _, later := range rooms[i+1:] {
-			op = op.Except(socket.Room(later))
+		op := b.To(socket.Room(r))
+		for _, x := range append(rooms[i+1:len(rooms):len(rooms)], except...) {
+			op = op.Except(socket.Room(x))
 		}
 		errs = append(errs, op.Emit(event, v))
 	}
 	return errors.Join(errs...)
-}
-
-// EmitLocal sends v as event to this process's sockets in room only.
-func (s *Server) EmitLocal(event string, v any, room string) error {
-	return s.IO.Local().To(socket.Room(room)).Emit(event, v)
 }
 
 // plainJSON turns v into plain JSON values (maps, slices, strings, float64

@@ -72,6 +72,11 @@ func ParseTransports(s string) ([]string, error) {
 func New(cfg Config) *Server {
 	io := socket.NewServer(nil, options(cfg))
 	s := &Server{IO: io, remote: cfg.Adapter != nil}
+	_ = io.On("connection", func(args ...any) {
+		if so, ok := args[0].(*socket.Socket); ok {
+			so.Join(ServedRoom)
+		}
+	})
 	// pollguard.go: defect 6 and input hardening; sealwriter.go: defect 10;
 	// origin.go: the v3.0.6 Origin regression.
 	s.handler = allowOrigins(guardPolling(sealWrites(io.ServeHandler(nil)), cfg.MaxMessageBytes, io.Engine()), cfg.AllowOrigin)
