@@ -13,17 +13,11 @@ import (
 // publishes: a subscriber that misses the broadcast finds the event by seq.
 
 func (h *Handlers) createOrder(ctx context.Context, in orders.NewOrder) (orders.Order, string, error) {
-	o, err := in.Validate()
+	o, first, err := orders.New(in, h.now())
 	if err != nil {
 		return orders.Order{}, "", err
 	}
-	if o.ID == "" {
-		o.ID = "o_" + auth.RandomString(9)
-	}
-	now := h.now().UTC()
-	o.CreatedAt, o.UpdatedAt, o.LastSeq = now, now, 1
 	token, hash := auth.NewTrackingToken()
-	first := orders.Event{OrderID: o.ID, Seq: 1, Type: orders.TypeStatus, Status: orders.Placed, By: "service", At: now}
 	o, first, err = h.store.CreateOrder(ctx, o, hash, first)
 	if err != nil {
 		return orders.Order{}, "", fmt.Errorf("create order %s: %w", o.ID, err)
@@ -45,12 +39,7 @@ func (h *Handlers) changeStatus(ctx context.Context, c Caller, id, status, note 
 	if err != nil {
 		return orders.Event{}, err
 	}
-	e, _, err := h.store.Append(ctx, id, func(cur orders.Order) (orders.Event, error) {
-		if !orders.CanMove(cur.Status, to) {
-			return orders.Event{}, fmt.Errorf("%w: %s -> %s", orders.ErrInvalidTransition, cur.Status, to)
-		}
-		return orders.Event{Type: orders.TypeStatus, Status: to, Note: note, By: c.Name(), At: h.now().UTC()}, nil
-	})
+	e, _, err := h.store.Append(ctx, id, orders.ChangeStatus{To: to, Note: note, By: c.Name()})
 	if err != nil {
 		return orders.Event{}, fmt.Errorf("change status of order %s: %w", id, err)
 	}
@@ -68,15 +57,11 @@ func (h *Handlers) postMessage(ctx context.Context, c Caller, id, text string) (
 	if !c.Trusted() && c.CustomerOf != id {
 		return orders.Event{}, forbidden("subscribe to this order with its token first")
 	}
-	e, _, err := h.store.Append(ctx, id, func(cur orders.Order) (orders.Event, error) {
-		e := orders.Event{Type: orders.TypeMessage, Text: text, At: h.now().UTC()}
-		if c.Trusted() {
-			e.From, e.Author = orders.FromSupport, c.Name()
-		} else {
-			e.From, e.Author = orders.FromCustomer, cur.Customer
-		}
-		return e, nil
-	})
+	from := orders.FromCustomer
+	if c.Trusted() {
+		from = orders.FromSupport
+	}
+	e, _, err := h.store.Append(ctx, id, orders.PostMessage{From: from, Author: c.Name(), Text: text})
 	if err != nil {
 		return orders.Event{}, fmt.Errorf("post message to order %s: %w", id, err)
 	}
@@ -96,13 +81,7 @@ func (h *Handlers) orderSince(ctx context.Context, o orders.Order, since int64) 
 		events = []orders.Event{}
 	}
 	for _, e := range events {
-		if e.Seq <= o.LastSeq {
-			continue
-		}
-		o.LastSeq, o.UpdatedAt = e.Seq, e.At
-		if e.Type == orders.TypeStatus {
-			o.Status = e.Status
-		}
+		o.Apply(e)
 	}
 	return o, events, nil
 }

@@ -16,15 +16,7 @@ import (
 )
 
 // Store is the persistence handlers need.
-type Store interface {
-	CreateOrder(ctx context.Context, o orders.Order, tokenHash []byte, first orders.Event) (orders.Order, orders.Event, error)
-	GetOrder(ctx context.Context, id string) (orders.Order, error)
-	// OrderWithTokenHash reads both in one query, for a customer's access.
-	OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error)
-	ListOrders(ctx context.Context, q store.ListQuery) ([]orders.Order, string, error)
-	Append(ctx context.Context, orderID string, build func(orders.Order) (orders.Event, error)) (orders.Event, orders.Order, error)
-	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
-}
+type Store = store.Store
 
 // Publisher delivers stored events to whoever watches them.
 type Publisher interface {

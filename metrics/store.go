@@ -6,7 +6,6 @@ import (
 	"net"
 	"strings"
 
-	"github.com/ordercast/ordercast/handlers"
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/store"
 	"github.com/redis/go-redis/v9"
@@ -14,14 +13,13 @@ import (
 
 // Store wraps s to count its failures by operation. Answers that are about
 // the request (no such order, duplicate id, refused transition, bad cursor,
-// the client went away) are not failures of the store. Methods added to
-// handlers.Store later pass through uncounted until listed here.
-func (m *Metrics) Store(s handlers.Store) handlers.Store {
+// the client went away) are not failures of the store.
+func (m *Metrics) Store(s store.Store) store.Store {
 	return &countingStore{Store: s, m: m}
 }
 
 type countingStore struct {
-	handlers.Store
+	store.Store
 	m *Metrics
 }
 
@@ -69,17 +67,9 @@ func (s *countingStore) ListOrders(ctx context.Context, q store.ListQuery) ([]or
 	return list, next, err
 }
 
-func (s *countingStore) Append(ctx context.Context, orderID string, build func(orders.Order) (orders.Event, error)) (orders.Event, orders.Order, error) {
-	// An error of build is the caller's verdict on the order, not a fault.
-	var buildErr error
-	e, o, err := s.Store.Append(ctx, orderID, func(cur orders.Order) (orders.Event, error) {
-		e, err := build(cur)
-		buildErr = err
-		return e, err
-	})
-	if buildErr == nil || !errors.Is(err, buildErr) {
-		s.count("append", err)
-	}
+func (s *countingStore) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
+	e, o, err := s.Store.Append(ctx, orderID, cmd)
+	s.count("append", err)
 	return e, o, err
 }
 

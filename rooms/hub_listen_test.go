@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/sockets"
 )
 
 func TestDeliverAndResyncListeners(t *testing.T) {
-	h := NewHub(nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	h := NewHub(sockets.New(sockets.Config{Transports: []string{"websocket"}}), nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	l, stop := h.Listen("A-1")
 	defer stop()
 	other, stopOther := h.Listen("B-2")

@@ -62,9 +62,7 @@ func sqliteWithEvents(t *testing.T, n int) *store.SQLite {
 		t.Fatal(err)
 	}
 	for i := 2; i <= n; i++ {
-		if _, _, err := st.Append(ctx, "A-1", func(orders.Order) (orders.Event, error) {
-			return orders.Event{OrderID: "A-1", Type: orders.TypeMessage, From: "customer", Author: "Ada", Text: "hi", At: time.Now()}, nil
-		}); err != nil {
+		if _, _, err := st.Append(ctx, "A-1", orders.PostMessage{From: orders.FromCustomer, Text: "hi"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,17 +22,7 @@ import (
 )
 
 // storeUnderTest is the method set both backends share.
-type storeUnderTest interface {
-	CreateOrder(ctx context.Context, o orders.Order, tokenHash []byte, first orders.Event) (orders.Order, orders.Event, error)
-	GetOrder(ctx context.Context, id string) (orders.Order, error)
-	TokenHash(ctx context.Context, id string) ([]byte, error)
-	OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error)
-	ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, string, error)
-	Append(ctx context.Context, orderID string, build func(current orders.Order) (orders.Event, error)) (orders.Event, orders.Order, error)
-	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
-	Ping(ctx context.Context) error
-	Close() error
-}
+type storeUnderTest = Store
 
 var (
 	_ storeUnderTest = (*SQLite)(nil)
@@ -211,14 +201,19 @@ func create(t *testing.T, s storeUnderTest, id string, at time.Time) orders.Orde
 }
 
 // message builds a chat message event.
-func message(text string) func(orders.Order) (orders.Event, error) {
+// decide is a Command from a function, for the tests' own rules.
+type decide func(orders.Order) (orders.Event, error)
+
+func (d decide) Decide(o orders.Order) (orders.Event, error) { return d(o) }
+
+func message(text string) decide {
 	return func(orders.Order) (orders.Event, error) {
 		return orders.Event{Type: orders.TypeMessage, From: orders.FromCustomer, Author: "Ada", Text: text, At: time.Now()}, nil
 	}
 }
 
 // moveTo builds a status change, refusing what the lifecycle forbids.
-func moveTo(st orders.Status) func(orders.Order) (orders.Event, error) {
+func moveTo(st orders.Status) decide {
 	return func(cur orders.Order) (orders.Event, error) {
 		if !orders.CanMove(cur.Status, st) {
 			return orders.Event{}, fmt.Errorf("%s -> %s: %w", cur.Status, st, orders.ErrInvalidTransition)
@@ -377,7 +372,7 @@ func runConformance(t *testing.T, db newDB) {
 				t.Fatalf("Events = %+v, want the first event", evs)
 			}
 			equalEvent(t, "Events", evs[0], wantEv)
-			h, err := s.TokenHash(ctx, in.ID)
+			_, h, err := s.OrderWithTokenHash(ctx, in.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -405,7 +400,7 @@ func runConformance(t *testing.T, db newDB) {
 				t.Fatal(err)
 			}
 			equalOrder(t, "GetOrder", got, o)
-			if h, err := s.TokenHash(t.Context(), "o"); err != nil || len(h) != 0 {
+			if _, h, err := s.OrderWithTokenHash(t.Context(), "o"); err != nil || len(h) != 0 {
 				t.Fatalf("TokenHash = %x, %v; want empty", h, err)
 			}
 		}},
@@ -454,7 +449,7 @@ func runConformance(t *testing.T, db newDB) {
 				t.Fatal(err)
 			}
 			equalOrder(t, "original after duplicate", got, orig)
-			if h, _ := s.TokenHash(t.Context(), "dup"); string(h) != "hash-dup" {
+			if _, h, _ := s.OrderWithTokenHash(t.Context(), "dup"); string(h) != "hash-dup" {
 				t.Fatalf("token hash overwritten: %q", h)
 			}
 			if evs, _ := s.Events(t.Context(), "dup", 0); len(evs) != 1 {
@@ -469,17 +464,14 @@ func runConformance(t *testing.T, db newDB) {
 				if _, err := s.GetOrder(ctx, id); !errors.Is(err, orders.ErrNotFound) {
 					t.Errorf("GetOrder(%q): %v, want ErrNotFound", id, err)
 				}
-				if _, err := s.TokenHash(ctx, id); !errors.Is(err, orders.ErrNotFound) {
-					t.Errorf("TokenHash(%q): %v, want ErrNotFound", id, err)
-				}
 				if _, _, err := s.OrderWithTokenHash(ctx, id); !errors.Is(err, orders.ErrNotFound) {
 					t.Errorf("OrderWithTokenHash(%q): %v, want ErrNotFound", id, err)
 				}
 				called := false
-				_, _, err := s.Append(ctx, id, func(orders.Order) (orders.Event, error) {
+				_, _, err := s.Append(ctx, id, decide(func(orders.Order) (orders.Event, error) {
 					called = true
 					return orders.Event{Type: orders.TypeMessage, Text: "x"}, nil
-				})
+				}))
 				if !errors.Is(err, orders.ErrNotFound) || called {
 					t.Errorf("Append(%q): %v (build called: %v), want ErrNotFound without build", id, err, called)
 				}
@@ -505,10 +497,10 @@ func runConformance(t *testing.T, db newDB) {
 			prev := created
 			for i, step := range steps {
 				var seen orders.Order
-				ev, o, err := s.Append(ctx, "a", func(cur orders.Order) (orders.Event, error) {
+				ev, o, err := s.Append(ctx, "a", decide(func(cur orders.Order) (orders.Event, error) {
 					seen = cur
 					return step.build(cur)
-				})
+				}))
 				if err != nil {
 					t.Fatalf("step %d: %v", i, err)
 				}
@@ -548,7 +540,7 @@ func runConformance(t *testing.T, db newDB) {
 			ctx := t.Context()
 			before := create(t, s, "b", t0)
 			boom := errors.New("boom")
-			for _, build := range []func(orders.Order) (orders.Event, error){
+			for _, build := range []decide{
 				moveTo(orders.Shipped), // placed -> shipped is not allowed
 				func(orders.Order) (orders.Event, error) { return orders.Event{}, boom },
 				func(orders.Order) (orders.Event, error) { return orders.Event{Type: "order:bogus"}, nil },
@@ -561,7 +553,7 @@ func runConformance(t *testing.T, db newDB) {
 			if !errors.Is(err, orders.ErrInvalidTransition) {
 				t.Fatalf("Append: %v, want ErrInvalidTransition", err)
 			}
-			_, _, err = s.Append(ctx, "b", func(orders.Order) (orders.Event, error) { return orders.Event{}, boom })
+			_, _, err = s.Append(ctx, "b", decide(func(orders.Order) (orders.Event, error) { return orders.Event{}, boom }))
 			if !errors.Is(err, boom) {
 				t.Fatalf("Append: %v, want boom", err)
 			}
@@ -748,7 +740,7 @@ func runConformance(t *testing.T, db newDB) {
 				t.Fatalf("reopened events: %v, %v", evs, err)
 			}
 			equalEvent(t, "reopened event", evs[0], ev)
-			if h, err := s.TokenHash(t.Context(), "p2"); err != nil || string(h) != "hash-p2" {
+			if _, h, err := s.OrderWithTokenHash(t.Context(), "p2"); err != nil || string(h) != "hash-p2" {
 				t.Fatalf("reopened token hash: %q, %v", h, err)
 			}
 			list, _, err := s.ListOrders(t.Context(), ListQuery{})

@@ -150,20 +150,6 @@ func (p *Postgres) OrderWithTokenHash(ctx context.Context, id string) (orders.Or
 	return o, h, nil
 }
 
-// TokenHash returns the hash of the order's tracking token, or an error
-// wrapping orders.ErrNotFound.
-func (p *Postgres) TokenHash(ctx context.Context, id string) ([]byte, error) {
-	var h []byte
-	err := p.pool.QueryRow(ctx, `SELECT token_hash FROM orders WHERE id = $1`, id).Scan(&h)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = orders.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("token hash of order %s: %w", id, err)
-	}
-	return h, nil
-}
-
 // ListOrders returns a page of orders, newest first, and the cursor of the
 // next page ("" after the last). Positions come from an identity column, so
 // an order whose transaction commits after a page was read may be left out
@@ -200,7 +186,7 @@ func (p *Postgres) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order,
 // order's row lock. build gets the current order and returns the event (Type
 // and payload, optionally At); an error from build rolls back and is
 // returned wrapped. Keep build quick: writers to the order wait for it.
-func (p *Postgres) Append(ctx context.Context, orderID string, build func(current orders.Order) (orders.Event, error)) (orders.Event, orders.Order, error) {
+func (p *Postgres) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
 	var ev orders.Event
 	var o orders.Order
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
@@ -211,7 +197,7 @@ func (p *Postgres) Append(ctx context.Context, orderID string, build func(curren
 		if err != nil {
 			return err
 		}
-		built, err := build(cur)
+		built, err := cmd.Decide(cur)
 		if err != nil {
 			return err
 		}

@@ -40,12 +40,11 @@ type sqliteStmts struct {
 	updateOrder *sql.Stmt // write: Append's new last_seq, updated_at, status
 	getOrder    *sql.Stmt // read
 	orderHash   *sql.Stmt // read: order and token hash
-	tokenHash   *sql.Stmt // read
 	events      *sql.Stmt // read
 }
 
 func (st *sqliteStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{st.lockedOrder, st.insertEvent, st.updateOrder, st.getOrder, st.orderHash, st.tokenHash, st.events}
+	return []*sql.Stmt{st.lockedOrder, st.insertEvent, st.updateOrder, st.getOrder, st.orderHash, st.events}
 }
 
 // prepare prepares every statement of st, the write ones on write and the
@@ -61,7 +60,6 @@ func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
 		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ? WHERE id = ?`},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash FROM orders WHERE id = ?`},
-		{read, &st.tokenHash, `SELECT token_hash FROM orders WHERE id = ?`},
 		{read, &st.events, `SELECT ` + sqliteEventCols + ` FROM events WHERE order_id = ? AND seq > ? ORDER BY seq`},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
@@ -252,20 +250,6 @@ func (s *SQLite) OrderWithTokenHash(ctx context.Context, id string) (orders.Orde
 	return o, h, nil
 }
 
-// TokenHash returns the hash of the order's tracking token, or an error
-// wrapping orders.ErrNotFound.
-func (s *SQLite) TokenHash(ctx context.Context, id string) ([]byte, error) {
-	var h []byte
-	err := s.stmts.tokenHash.QueryRowContext(ctx, id).Scan(&h)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = orders.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("token hash of order %s: %w", id, err)
-	}
-	return h, nil
-}
-
 // ListOrders returns a page of orders, newest first, and the cursor of the
 // next page ("" after the last).
 func (s *SQLite) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, string, error) {
@@ -297,10 +281,9 @@ func (s *SQLite) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, s
 }
 
 // Append adds one event to an order in a single transaction that holds the
-// write lock. build gets the current order and returns the event (Type and
-// payload, optionally At); an error from build rolls back and is returned
-// wrapped. Keep build quick: every writer waits for it.
-func (s *SQLite) Append(ctx context.Context, orderID string, build func(current orders.Order) (orders.Event, error)) (orders.Event, orders.Order, error) {
+// write lock: cmd decides the event against the current order (the domain's
+// rule); an error from it rolls back and is returned wrapped.
+func (s *SQLite) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
 	var ev orders.Event
 	var o orders.Order
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
@@ -311,7 +294,7 @@ func (s *SQLite) Append(ctx context.Context, orderID string, build func(current 
 		if err != nil {
 			return err
 		}
-		built, err := build(cur)
+		built, err := cmd.Decide(cur)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@
 package store
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,30 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/orders"
+)
+
+// Store is the method set both engines implement: what the rest of
+// ordercast may ask of the store. Its users declare the subsets they need.
+type Store interface {
+	// CreateOrder stores a new order, its tracking token's hash and its
+	// first event; an id that exists wraps orders.ErrDuplicate.
+	CreateOrder(ctx context.Context, o orders.Order, tokenHash []byte, first orders.Event) (orders.Order, orders.Event, error)
+	GetOrder(ctx context.Context, id string) (orders.Order, error)
+	// OrderWithTokenHash reads both in one query, for a customer's access.
+	OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error)
+	ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, string, error)
+	// Append stores the event cmd decides against the order's current
+	// state, numbered after its last, in one transaction.
+	Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error)
+	// Events returns the order's events with seq > since, oldest first.
+	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+var (
+	_ Store = (*SQLite)(nil)
+	_ Store = (*Postgres)(nil)
 )
 
 // ErrBadCursor is wrapped by ListOrders when ListQuery.Before is not a cursor
@@ -104,8 +129,9 @@ func checkEventType(typ string) error {
 	return nil
 }
 
-// newOrder fills in what the store owns on creation: seq 1, the first event's
-// identity, and defaults for times a caller left zero.
+// newOrder fills in what the store owns on creation: seq 1 and the first
+// event's identity, with times as they read back (orders.New decides the
+// rest; zero times, from callers other than the domain, become now).
 func newOrder(o orders.Order, first orders.Event, now time.Time) (orders.Order, orders.Event, error) {
 	if o.ID == "" {
 		return o, first, errors.New("empty order id")
@@ -131,7 +157,8 @@ func newOrder(o orders.Order, first orders.Event, now time.Time) (orders.Order, 
 	return o, first, nil
 }
 
-// nextEvent numbers ev after cur and returns the order as it is once ev is stored.
+// nextEvent numbers ev after cur and returns the order as it is once ev is
+// stored (the domain's Order.Apply).
 func nextEvent(cur orders.Order, ev orders.Event, now time.Time) (orders.Event, orders.Order, error) {
 	if err := checkEventType(ev.Type); err != nil {
 		return ev, cur, err
@@ -140,10 +167,7 @@ func nextEvent(cur orders.Order, ev orders.Event, now time.Time) (orders.Event, 
 		ev.At = now
 	}
 	ev.OrderID, ev.Seq, ev.At = cur.ID, cur.LastSeq+1, storedTime(ev.At)
-	cur.LastSeq, cur.UpdatedAt = ev.Seq, ev.At
-	if ev.Type == orders.TypeStatus {
-		cur.Status = ev.Status
-	}
+	cur.Apply(ev)
 	return ev, cur, nil
 }
 
