@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/auth"
+	"github.com/ordercast/ordercast/limits"
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/origin"
 	"github.com/ordercast/ordercast/rooms"
@@ -95,9 +96,9 @@ type Handlers struct {
 	now    func() time.Time
 	acks   AckObserver
 
-	ipRate  *ipRateLimiter   // nil: no per-IP request limit
-	conns   *connCounter     // nil: no per-IP connection cap
-	webhook *webhookVerifier // nil: service calls are not signed
+	ipRate  *limits.PerAddress // nil: no per-IP request limit
+	conns   *limits.Conns      // nil: no per-IP connection cap
+	webhook *webhookVerifier   // nil: service calls are not signed
 }
 
 // New returns handlers over deps.
@@ -117,10 +118,10 @@ func New(cfg Config, d Deps) *Handlers {
 	h := &Handlers{cfg: cfg, store: d.Store, pub: d.Publisher, signer: d.Signer, apiKey: d.APIKey,
 		log: d.Log, checks: d.Checks, down: d.ShuttingDown, now: d.Now, acks: d.Acks}
 	if cfg.HTTPRatePerIP > 0 {
-		h.ipRate = newIPRateLimiter(cfg.HTTPRatePerIP, cfg.HTTPBurstPerIP, d.Now)
+		h.ipRate = limits.NewPerAddress(cfg.HTTPRatePerIP, cfg.HTTPBurstPerIP, d.Now)
 	}
 	if cfg.ConnectionsPerIP > 0 {
-		h.conns = newConnCounter(cfg.ConnectionsPerIP)
+		h.conns = limits.NewConns(cfg.ConnectionsPerIP)
 	}
 	if cfg.WebhookSecret != "" {
 		h.webhook = newWebhookVerifier(cfg.WebhookSecret, d.Now)

@@ -97,113 +97,6 @@ func errorCode(body []byte) string {
 	return e.Error.Code
 }
 
-func TestIPKey(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"203.0.113.7", "203.0.113.7"},
-		{"::ffff:203.0.113.7", "203.0.113.7"},
-		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
-		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"}, // same /64: same key
-		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
-		{"not an ip", "not an ip"},
-	}
-	for _, tt := range tests {
-		if got := ipKey(tt.in); got != tt.want {
-			t.Errorf("ipKey(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestIPRateLimiter(t *testing.T) {
-	tests := []struct {
-		name  string
-		rate  float64
-		burst int
-		// steps: advance the clock, then make n requests from key; want
-		// how many are allowed.
-		steps []struct {
-			advance time.Duration
-			key     string
-			n, want int
-		}
-	}{
-		{name: "burst, then refill at the rate, per address", rate: 10, burst: 20, steps: []struct {
-			advance time.Duration
-			key     string
-			n, want int
-		}{
-			{0, "a", 25, 20},
-			{0, "b", 5, 5}, // another address has its own bucket
-			{500 * time.Millisecond, "a", 10, 5},
-			{time.Hour, "a", 30, 20}, // never more than the burst
-		}},
-		{name: "a fractional rate", rate: 0.5, burst: 1, steps: []struct {
-			advance time.Duration
-			key     string
-			n, want int
-		}{
-			{0, "a", 3, 1},
-			{time.Second, "a", 1, 0},
-			{time.Second, "a", 1, 1},
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			l := newIPRateLimiter(tt.rate, tt.burst, clock.Now)
-			for i, s := range tt.steps {
-				clock.Advance(s.advance)
-				got := 0
-				for range s.n {
-					if l.allow(s.key) {
-						got++
-					}
-				}
-				if got != s.want {
-					t.Errorf("step %d: %d of %d allowed for %s, want %d", i, got, s.n, s.key, s.want)
-				}
-			}
-		})
-	}
-}
-
-// Buckets of addresses gone quiet are dropped, so a spray of addresses
-// cannot grow the limiter without bound.
-func TestIPRateLimiterSweeps(t *testing.T) {
-	clock := newFakeClock()
-	l := newIPRateLimiter(100, 100, clock.Now)
-	for i := range 5000 {
-		l.allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256))
-	}
-	clock.Advance(2 * time.Second) // every bucket has refilled
-	l.allow("192.0.2.1")
-	if n := l.size(); n != 1 {
-		t.Fatalf("%d buckets kept after the sweep, want 1", n)
-	}
-}
-
-func TestConnCounter(t *testing.T) {
-	c := newConnCounter(2)
-	if !c.acquire("a") || !c.acquire("a") {
-		t.Fatal("first two refused")
-	}
-	if c.acquire("a") {
-		t.Fatal("third admitted over the cap of 2")
-	}
-	if !c.acquire("b") {
-		t.Fatal("another address refused")
-	}
-	c.release("a")
-	if !c.acquire("a") {
-		t.Fatal("refused after a release")
-	}
-	c.release("a")
-	c.release("a")
-	c.release("b")
-	if c.count("a") != 0 || c.count("b") != 0 || len(c.n) != 0 {
-		t.Fatalf("counts left after every release: %v", c.n)
-	}
-}
-
 // The HTTP limit answers 429 rate_limited JSON, counts anonymous and
 // customer requests and bad credentials, and never the shop backend or
 // staff; X-Forwarded-For only counts from a trusted proxy.
@@ -485,7 +378,7 @@ func TestConnectionCapSessionClosedBeforeTracked(t *testing.T) {
 			t.Fatalf("handshake %d at a cap of 1, each session closed: %d %s", i+1, res.StatusCode, body)
 		}
 	}
-	if n := srv.h.conns.count("127.0.0.1"); n != 0 {
+	if n := srv.h.conns.Count("127.0.0.1"); n != 0 {
 		t.Fatalf("slots held after every session closed: %d", n)
 	}
 }
@@ -527,7 +420,7 @@ func TestConnectionCapSSE(t *testing.T) {
 	cancel()
 	_, _ = io.Copy(io.Discard, res.Body) // ends when the server sees the stream go
 	deadline := time.Now().Add(5 * time.Second)
-	for srv.h.conns.count("127.0.0.1") != 0 {
+	for srv.h.conns.Count("127.0.0.1") != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the stream's slot was not freed")
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/auth"
+	"github.com/ordercast/ordercast/limits"
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -30,7 +31,7 @@ const eventTimeout = 10 * time.Second
 // session is what the server knows about one socket, kept in its Data.
 type session struct {
 	staff   *auth.Staff
-	limiter *eventLimiter
+	limiter *limits.Events
 
 	mu sync.Mutex
 	// subs maps the orders this socket subscribed to with a valid token
@@ -53,7 +54,7 @@ func (s *session) caller(orderID string) Caller {
 // registers the socket's event handlers before its CONNECT is sent, so an
 // emit right after 'connect' always finds its handler.
 func (h *Handlers) Authenticate(s *socket.Socket, next func(*socket.ExtendedError)) {
-	sess := &session{subs: map[string]bool{}, limiter: newEventLimiter(h.cfg.EventRate, h.cfg.EventBurst, h.now)}
+	sess := &session{subs: map[string]bool{}, limiter: limits.NewEvents(h.cfg.EventRate, h.cfg.EventBurst, h.now)}
 	if tok, present := handshakeToken(s); present {
 		staff, err := h.signer.Verify(tok)
 		if err != nil {
@@ -103,8 +104,8 @@ func (h *Handlers) registerEvents(s *socket.Socket, sess *session) {
 		_ = s.On(event, func(args ...any) {
 			payload, ack := splitArgs(args)
 			ack = h.observeAck(event, ack)
-			if !sess.limiter.allow() {
-				if sess.limiter.abusive() {
+			if ok, abusive := sess.limiter.Allow(); !ok {
+				if abusive {
 					h.log.Warn("socket disconnected for flooding", "sid", s.Id())
 					s.Disconnect(true)
 					return

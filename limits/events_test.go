@@ -1,32 +1,9 @@
-package handlers
+package limits
 
 import (
-	"sync"
 	"testing"
 	"time"
 )
-
-// fakeClock is a manual clock shared by the limiter tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // phase sends events evenly spaced at perSecond for dur; perSecond 0 is
 // silence.
@@ -35,15 +12,18 @@ type phase struct {
 	perSecond int
 }
 
-type limiterRun struct {
+type eventsRun struct {
 	allowed, refused int
-	// firstAbusive is when abusive() first said true, from the start; -1 never.
+	// firstAbusive is when Allow first said abusive, from the start; -1
+	// never.
 	firstAbusive time.Duration
+	// lastAbusive is what the last Allow said.
+	lastAbusive bool
 }
 
-func runLimiter(l *eventLimiter, clock *fakeClock, phases []phase) limiterRun {
+func runEvents(l *Events, clock *fakeClock, phases []phase) eventsRun {
 	start := clock.Now()
-	r := limiterRun{firstAbusive: -1}
+	r := eventsRun{firstAbusive: -1}
 	for _, p := range phases {
 		if p.perSecond == 0 {
 			clock.Advance(p.dur)
@@ -52,20 +32,22 @@ func runLimiter(l *eventLimiter, clock *fakeClock, phases []phase) limiterRun {
 		step := time.Second / time.Duration(p.perSecond)
 		for elapsed := time.Duration(0); elapsed < p.dur; elapsed += step {
 			clock.Advance(step)
-			if l.allow() {
+			ok, abusive := l.Allow()
+			if ok {
 				r.allowed++
 			} else {
 				r.refused++
 			}
-			if r.firstAbusive < 0 && l.abusive() {
+			if r.firstAbusive < 0 && abusive {
 				r.firstAbusive = clock.Now().Sub(start)
 			}
+			r.lastAbusive = abusive
 		}
 	}
 	return r
 }
 
-func TestEventLimiter(t *testing.T) {
+func TestEvents(t *testing.T) {
 	const rate, burst = 50, 100
 	tests := []struct {
 		name   string
@@ -106,8 +88,8 @@ func TestEventLimiter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			l := newEventLimiter(rate, burst, clock.Now)
-			got := runLimiter(l, clock, tt.phases)
+			l := NewEvents(rate, burst, clock.Now)
+			got := runEvents(l, clock, tt.phases)
 			if d := got.allowed - tt.allowed; d < -tt.tolerance || d > tt.tolerance {
 				t.Errorf("allowed %d, want %d±%d (refused %d)", got.allowed, tt.allowed, tt.tolerance, got.refused)
 			}
@@ -123,20 +105,33 @@ func TestEventLimiter(t *testing.T) {
 
 // A limiter recovers: once the flood stops and the bucket refills, events
 // are allowed again and the socket is no longer abusive.
-func TestEventLimiterRecovers(t *testing.T) {
-	clock := newFakeClock()
-	l := newEventLimiter(50, 100, clock.Now)
-	runLimiter(l, clock, []phase{{dur: 3 * time.Second, perSecond: 10_000}})
-	if l.allow() {
-		t.Fatal("allowed right after a flood")
+func TestEventsRecovers(t *testing.T) {
+	tests := []struct {
+		name  string
+		flood time.Duration
+	}{
+		{name: "after 3 s of flood, short of abuse", flood: 3 * time.Second},
+		{name: "after 6 s of flood, abusive by then", flood: 6 * time.Second},
 	}
-	clock.Advance(2 * time.Second)
-	for i := range 100 {
-		if !l.allow() {
-			t.Fatalf("event %d refused after 2 s of silence", i)
-		}
-	}
-	if l.abusive() {
-		t.Fatal("abusive after the flood stopped")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			l := NewEvents(50, 100, clock.Now)
+			runEvents(l, clock, []phase{{dur: tt.flood, perSecond: 10_000}})
+			if ok, _ := l.Allow(); ok {
+				t.Fatal("allowed right after a flood")
+			}
+			clock.Advance(2 * time.Second)
+			var abusive bool
+			for i := range 100 {
+				var ok bool
+				if ok, abusive = l.Allow(); !ok {
+					t.Fatalf("event %d refused after 2 s of silence", i)
+				}
+			}
+			if abusive {
+				t.Fatal("abusive after the flood stopped")
+			}
+		})
 	}
 }
