@@ -22,6 +22,7 @@ import (
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/cluster"
 	"github.com/ordercast/ordercast/handlers"
+	"github.com/ordercast/ordercast/internal/redislog"
 	"github.com/ordercast/ordercast/metrics"
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/public"
@@ -155,8 +156,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stderr io.Writer) 
 	// With Redis, broadcasts, SSE events and stats span every process.
 	var node *cluster.Node
 	if cfg.RedisURL != "" {
-		cluster.RouteRedisLogs(log)
-		if node, err = cluster.Open(cluster.Config{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Hooks: []redis.Hook{m.RedisHook()}}, log); err != nil {
+		redislog.Route(log) // process-global: go-redis has one logger
+		if node, err = cluster.New(cluster.Config{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, Hooks: []redis.Hook{m.RedisHook()}}, log); err != nil {
 			return err
 		}
 		defer node.Close()

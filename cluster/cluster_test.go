@@ -4,10 +4,8 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -85,7 +83,7 @@ func startNodes(t *testing.T, n int) ([]*Node, []*recorder) {
 	var nodes []*Node
 	var recs []*recorder
 	for i := range n {
-		node, err := Open(Config{URL: url, Prefix: prefix, NodeID: prefix + "-" + string(rune('a'+i))}, log)
+		node, err := New(Config{URL: url, Prefix: prefix, NodeID: prefix + "-" + string(rune('a'+i))}, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,142 +103,42 @@ func startNodes(t *testing.T, n int) ([]*Node, []*recorder) {
 	return nodes, recs
 }
 
-func TestRelayDeliversToOtherNodesOnly(t *testing.T) {
-	nodes, recs := startNodes(t, 2)
-	e := orders.Event{OrderID: "o-1", Seq: 7, Type: orders.TypeStatus, At: time.Now().UTC(), Status: orders.Shipped, By: "service"}
-	nodes[0].Relay(recs[0]).Publish(e)
-
-	eventually(t, "node b gets the event", func() bool {
-		d, _, _ := recs[1].snapshot()
-		return len(d) == 1
-	})
-	d, _, _ := recs[1].snapshot()
-	if got := d[0]; got.OrderID != e.OrderID || got.Seq != e.Seq || got.Status != e.Status || !got.At.Equal(e.At) {
-		t.Fatalf("delivered %+v, want %+v", got, e)
-	}
-	d0, p0, _ := recs[0].snapshot()
-	if len(p0) != 1 || p0[0].Seq != 7 {
-		t.Fatalf("the wrapped publisher got %v, want the event once", p0)
-	}
-	if len(d0) != 0 {
-		t.Fatalf("node a delivered its own event to itself: %v", d0)
-	}
-}
-
-func TestGatherCountsLiveNodes(t *testing.T) {
-	nodes, _ := startNodes(t, 2)
-	a, b := nodes[0], nodes[1]
-	sa := rooms.Stats{Connections: rooms.Connections{WebSocket: 2, Polling: 1}, Rooms: 3, EventsPerSecond: 1, Nodes: 1}
-	sb := rooms.Stats{Connections: rooms.Connections{WebSocket: 5}, Rooms: 1, EventsPerSecond: 3, Nodes: 1}
-
-	var got rooms.Stats
-	eventually(t, "a sees b", func() bool {
-		b.Gather(sb)
-		got = a.Gather(sa)
-		return got.Nodes == 2
-	})
-	want := rooms.Connections{WebSocket: 7, Polling: 1}
-	if got.Connections != want || got.Rooms != 4 || got.EventsPerSecond != 4 {
-		t.Fatalf("merged %+v, want connections %+v, rooms 4, 4 events/s", got, want)
-	}
-
-	// A node that leaves says so: it stops counting at once, not after
-	// StatsTTL.
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "a forgets b", func() bool { return a.Gather(sa).Nodes == 1 })
-}
-
-func TestMerge(t *testing.T) {
-	st := func(ws, poll, rms int, eps, p50, p99 float64) rooms.Stats {
-		return rooms.Stats{Connections: rooms.Connections{WebSocket: ws, Polling: poll}, Rooms: rms,
-			EventsPerSecond: eps, BroadcastLatencyMs: rooms.Latency{P50: p50, P99: p99}, Nodes: 1}
-	}
-	tests := []struct {
-		name   string
-		local  rooms.Stats
-		others []rooms.Stats
-		want   rooms.Stats
-	}{
-		{"alone", st(1, 2, 3, 4, 5, 6), nil, st(1, 2, 3, 4, 5, 6)},
-		{"sums and weights p50 by events", st(1, 0, 2, 1, 10, 20), []rooms.Stats{st(0, 3, 1, 3, 2, 50)},
-			func() rooms.Stats { s := st(1, 3, 3, 4, 4, 50); s.Nodes = 2; return s }()},
-		{"idle nodes", st(1, 0, 1, 0, 0, 0), []rooms.Stats{st(1, 0, 1, 0, 0, 0), st(0, 1, 0, 0, 0, 0)},
-			func() rooms.Stats { s := st(2, 1, 2, 0, 0, 0); s.Nodes = 3; return s }()},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := merge(tt.local, tt.others); got != tt.want {
-				t.Fatalf("merge = %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestClientFields(t *testing.T) {
-	tests := []struct {
-		line string
-		want map[string]string
-	}{
-		{"id=3 addr=127.0.0.1:1 name=ordercast-adapter-x sub=3 psub=0", map[string]string{"id": "3", "addr": "127.0.0.1:1", "name": "ordercast-adapter-x", "sub": "3", "psub": "0"}},
-		{"name= sub=1", map[string]string{"name": "", "sub": "1"}},
-		{"", map[string]string{}},
-	}
-	for _, tt := range tests {
-		got := clientFields(tt.line)
-		if len(got) != len(tt.want) {
-			t.Fatalf("clientFields(%q) = %v, want %v", tt.line, got, tt.want)
-		}
-		for k, v := range tt.want {
-			if got[k] != v {
-				t.Fatalf("clientFields(%q)[%s] = %q, want %q", tt.line, k, got[k], v)
-			}
-		}
-	}
-}
-
-// TestAdapterIdlesWhileRedisIsDown: the adapter's receive loops retry at
-// once after an error; without backoffDialer they spin a core each while
-// Redis is unreachable (measured: 70-90% CPU for the process).
-func TestAdapterIdlesWhileRedisIsDown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// TestLifecycle: between New and Close nothing needs a call order; Close is
+// idempotent and a Start after it does nothing.
+func TestLifecycle(t *testing.T) {
+	url := testenv.RedisURL(t)
+	node, err := New(Config{URL: url, Prefix: "oc-test-life"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := "redis://" + ln.Addr().String()
-	_ = ln.Close() // nobody listens there now: every dial is refused
-
-	node, err := Open(Config{URL: url, Prefix: "oc-test-down"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
+	if node.Adapter() != node.Adapter() {
+		t.Fatal("Adapter built a second adapter on the same clients")
 	}
-	// The adapter starts its receive loops.
-	srv := sockets.New(sockets.Config{Transports: []string{"websocket"}, Adapter: node.Adapter()})
-	node.Start(srv, &recorder{})
-	defer func() {
-		node.Stopping()
-		srv.Close()
-		_ = node.Close()
-	}()
-
-	before := cpuTime(t)
-	const window = time.Second
-	time.Sleep(window) // a measurement window, not a synchronisation
-	used := cpuTime(t) - before
-	if used > window/4 {
-		t.Fatalf("the process used %v of CPU in %v while Redis was down: the receive loops spin", used, window)
+	rec := &recorder{}
+	// Before Start: the relay and Gather work, readiness fails.
+	node.Relay(rec).Publish(orders.Event{OrderID: "o-1", Seq: 1})
+	if _, p, _ := rec.snapshot(); len(p) != 1 {
+		t.Fatalf("the wrapped publisher got %v before Start, want the event", p)
+	}
+	if got := node.Gather(rooms.Stats{Nodes: 1}); got.Nodes != 1 {
+		t.Fatalf("Gather before Start counted %d nodes, want 1", got.Nodes)
 	}
 	if err := node.Check(t.Context()); err == nil {
-		t.Fatal("Check passed with Redis unreachable")
+		t.Fatal("Check passed before Start")
 	}
-}
-
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	if err := node.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if err := node.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	srv := sockets.New(sockets.Config{Transports: []string{"websocket"}})
+	defer srv.Close()
+	node.Start(srv, rec)
+	node.mu.Lock()
+	started := node.started
+	node.mu.Unlock()
+	if started {
+		t.Fatal("Start after Close started listening")
+	}
 }
