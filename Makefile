@@ -24,7 +24,7 @@ build: assets
 	go build -o $(BIN) .
 
 run: build
-	./$(BIN) serve --demo
+	./$(BIN) serve --demo --shutdown-delay 0
 
 # Everything: the Go checks and tests, then the end-to-end suites.
 test: test-go test-e2e

@@ -4,49 +4,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/ordercast/ordercast/origin"
+	"github.com/ordercast/ordercast/app"
 	"github.com/ordercast/ordercast/sockets"
 )
 
 // config is validated once at start; flags win over the environment.
-type config struct {
-	Addr            string
-	DataDir         string
-	APIKey          string
-	Secret          string
-	DatabaseURL     string
-	RedisURL        string
-	RedisPrefix     string
-	AllowedOrigins  origin.List
-	MetricsAddr     string
-	MaxMessageBytes int64
-	Transports      []string
-	Demo            bool
-	LogLevel        slog.Level
-	LogFormat       string
-	RecoveryWindow  time.Duration
-	ConnectTimeout  time.Duration
-	ShutdownTimeout time.Duration
-	Pprof           bool
-	SocketRate      float64
-	SocketBurst     int64
-	// Per-IP limits and webhook signing (handlers/ratelimit.go, signature.go).
-	HTTPRatePerIP    float64
-	HTTPBurstPerIP   int64
-	ConnectionsPerIP int64
-	TrustedProxies   []string
-	WebhookSecret    string
-	// MemoryLimit is the runtime's soft memory limit in bytes (0: none);
-	// GOMEMLIMIT wins (gc.go).
-	MemoryLimit int64
-}
+type config = app.Config
 
 // envFlags registers flags whose defaults come from the environment.
 type envFlags struct {
@@ -123,6 +92,7 @@ func parseServe(args []string) (config, error) {
 	e.duration(&c.RecoveryWindow, "recovery-window", "ORDERCAST_RECOVERY_WINDOW", 2*time.Minute, "Socket.IO connection state recovery window; 0 disables")
 	e.duration(&c.ConnectTimeout, "connect-timeout", "ORDERCAST_CONNECT_TIMEOUT", 5*time.Second, "close connections that join no namespace in time")
 	e.duration(&c.ShutdownTimeout, "shutdown-timeout", "ORDERCAST_SHUTDOWN_TIMEOUT", 10*time.Second, "graceful shutdown deadline")
+	e.duration(&c.ShutdownDelay, "shutdown-delay", "ORDERCAST_SHUTDOWN_DELAY", 5*time.Second, "at shutdown, answer /readyz 503 this long while serving everything else, so load balancers stop sending first; 0 for tests and development")
 	e.float(&c.SocketRate, "socket-rate", "ORDERCAST_SOCKET_RATE", 50, "events per second one socket may send")
 	e.int64(&c.SocketBurst, "socket-burst", "ORDERCAST_SOCKET_BURST", 100, "burst of events one socket may send")
 	e.bool(&c.Pprof, "pprof", "ORDERCAST_PPROF", false, "serve /debug/pprof on the metrics listener")
@@ -165,6 +135,9 @@ func parseServe(args []string) (config, error) {
 	}
 	if c.SocketRate <= 0 || c.SocketBurst < 1 {
 		return c, errors.New("--socket-rate and --socket-burst: must be positive")
+	}
+	if c.ShutdownDelay < 0 || c.ShutdownTimeout <= 0 {
+		return c, errors.New("--shutdown-delay must not be negative, --shutdown-timeout must be positive")
 	}
 	if c.DataDir == "" {
 		return c, errors.New("--data-dir: must not be empty")

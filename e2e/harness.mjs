@@ -137,7 +137,7 @@ export async function startServer(o = {}) {
   const secret = o.secret ?? `secret-${randomBytes(24).toString('hex')}`;
   const url = `http://127.0.0.1:${port}`;
   const argv = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir,
-    '--api-key', apiKey, '--secret', secret, ...(o.args ?? [])];
+    '--api-key', apiKey, '--secret', secret, '--shutdown-delay', '0', ...(o.args ?? [])];
   let output = '';
   const server = {
     url, port, apiKey, secret, dataDir, argv, proc: null, exited: null,

@@ -42,12 +42,13 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = 1 << 20
 	}
-	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
-		APIKey: auth.NewAPIKey(testAPIKey), Log: log, Checks: []Check{{Name: "store", Fn: st.Ping}}})
-	sio.IO.Use(h.Authenticate)
 	gin.SetMode(gin.TestMode)
 	pages := fstest.MapFS{"track.html": {Data: []byte("<p>track</p>")}, "support.html": {Data: []byte("s")}, "admin.html": {Data: []byte("a")}}
-	srv := httptest.NewServer(h.Router(Mounts{Socket: sio, Public: pages}))
+	r := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
+		APIKey: auth.NewAPIKey(testAPIKey), Log: log, Checks: []Check{{Name: "store", Fn: st.Ping}},
+		Socket: sio, Public: pages})
+	r.Attach(sio.IO, sio, nil)
+	srv := httptest.NewServer(r)
 	t.Cleanup(func() { srv.Close(); sio.Close() })
 	return &testServer{Server: srv, signer: signer}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -84,20 +85,22 @@ func authMessage(err error) string {
 	return "invalid credential"
 }
 
-// abort answers c with err as the contract's JSON error.
-func (h *Handlers) abort(c *gin.Context, err error) {
+// abort answers c with err as the contract's JSON error. An internal error
+// is attached to the request, and requestLog logs it; the client learns
+// nothing about it.
+func abort(c *gin.Context, err error) {
 	e := toError(err)
 	if e == errInternal {
-		h.log.Error("request failed", "method", c.Request.Method, "route", c.FullPath(), "err", err)
+		_ = c.Error(err)
 	}
 	c.AbortWithStatusJSON(e.Status, gin.H{"error": e})
 }
 
-// ackError is the ack payload for err.
-func (h *Handlers) ackError(event string, err error) map[string]any {
+// ackError is the ack payload for err; an internal error is logged.
+func ackError(log *slog.Logger, event string, err error) map[string]any {
 	e := toError(err)
 	if e == errInternal {
-		h.log.Error("socket event failed", "event", event, "err", err)
+		log.Error("socket event failed", "event", event, "err", err)
 	}
 	return map[string]any{"ok": false, "error": e}
 }

@@ -10,11 +10,12 @@ import (
 // pageCSP keeps every page to its own assets: no inline script, no CDN.
 const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-func (h *Handlers) page(files fs.FS, name string) gin.HandlerFunc {
+// page serves one page of files with the pages' security headers.
+func page(files fs.FS, name string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		b, err := fs.ReadFile(files, name)
 		if err != nil {
-			h.abort(c, &Error{http.StatusNotFound, CodeNotFound, "no such page"})
+			abort(c, &Error{http.StatusNotFound, CodeNotFound, "no such page"})
 			return
 		}
 		hd := c.Writer.Header()

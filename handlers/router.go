@@ -1,19 +1,63 @@
+// Package handlers is every way into ordercast: the orders API, the SSE
+// stream, the Socket.IO events, the pages and health. router.go builds each
+// handler with only what it uses and holds every route; handlers reach
+// sockets only through the Publisher (rooms.Hub), never emitting to rooms.
 package handlers
 
 import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ordercast/ordercast/auth"
+	"github.com/ordercast/ordercast/limits"
 	"github.com/ordercast/ordercast/origin"
+	"github.com/ordercast/ordercast/store"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// Mounts are the parts of the router built elsewhere.
-type Mounts struct {
+// Config of the ways in.
+type Config struct {
+	MaxMessageBytes int64
+	AllowedOrigins  origin.List
+	// SSEHeartbeat is the interval of comment lines on idle streams.
+	SSEHeartbeat time.Duration
+	// EventRate and EventBurst limit each socket's events.
+	EventRate  float64
+	EventBurst int
+	// HTTPRatePerIP and HTTPBurstPerIP limit each address's HTTP requests
+	// (0: no limit); ConnectionsPerIP caps its Socket.IO sessions and SSE
+	// streams (0: no cap). See httplimits.go.
+	HTTPRatePerIP    float64
+	HTTPBurstPerIP   int
+	ConnectionsPerIP int
+	// TrustedProxies may set X-Forwarded-For; nobody else can (CIDRs or IPs).
+	TrustedProxies []string
+	// WebhookSecret, when set, makes API-key POSTs carry a signature
+	// (signature.go).
+	WebhookSecret string
+}
+
+// Deps are what the ways in are built from.
+type Deps struct {
+	Store     store.Store
+	Publisher Publisher
+	Signer    *auth.Signer
+	APIKey    auth.APIKey
+	Log       *slog.Logger
+	Checks    []Check
+	// Draining is closed when the graceful shutdown starts: /readyz answers
+	// 503 from then on. Stopping is closed when the drain is over: SSE
+	// streams end with a retry hint.
+	Draining, Stopping <-chan struct{}
+	// Now may be nil (time.Now).
+	Now func() time.Time
+	// Acks may be nil.
+	Acks AckObserver
+
 	// Socket is the Engine.IO handler, mounted at /socket.io/.
 	Socket http.Handler
 	// Public holds the pages (*.html), static/ and assets/.
@@ -24,120 +68,123 @@ type Mounts struct {
 	Observe gin.HandlerFunc
 }
 
-// Router is the composition root of every route: read it to find any way in.
-func (h *Handlers) Router(m Mounts) *gin.Engine {
+// Router is every way in: the HTTP routes, and the Socket.IO events once
+// Attach has registered them.
+type Router struct {
+	*gin.Engine
+	events *socketEvents
+	limits *addressLimits
+}
+
+// SocketServer is the Socket.IO server the events are registered on.
+type SocketServer interface {
+	Use(socket.NamespaceMiddleware) *socket.Server
+	On(event string, listeners ...types.EventListener) error
+}
+
+// Sessions reports the Engine.IO sessions that open (sockets.Server).
+type Sessions interface {
+	OnSession(fn func(r *http.Request) (closed func()))
+}
+
+// New builds every handler from what it uses, and the routes.
+func New(cfg Config, d Deps) *Router {
+	if cfg.SSEHeartbeat <= 0 {
+		cfg.SSEHeartbeat = 15 * time.Second
+	}
+	if cfg.EventRate <= 0 {
+		cfg.EventRate, cfg.EventBurst = 50, 100
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Stopping == nil {
+		d.Stopping = make(chan struct{})
+	}
+	if d.Draining == nil {
+		d.Draining = d.Stopping
+	}
+	act := &orderActions{store: d.Store, pub: d.Publisher, now: d.Now}
+	creds := credentials{apiKey: d.APIKey, signer: d.Signer}
+	lim := &addressLimits{}
+	if cfg.HTTPRatePerIP > 0 {
+		lim.rate = limits.NewPerAddress(cfg.HTTPRatePerIP, cfg.HTTPBurstPerIP, d.Now)
+	}
+	if cfg.ConnectionsPerIP > 0 {
+		lim.conns = limits.NewConns(cfg.ConnectionsPerIP)
+	}
+	var webhook *webhookVerifier
+	if cfg.WebhookSecret != "" {
+		webhook = newWebhookVerifier(cfg.WebhookSecret, d.Now)
+	}
+	api := &ordersAPI{act: act, list: d.Store, maxBody: cfg.MaxMessageBytes}
+	sse := &streams{act: act, events: d.Store, listen: d.Publisher.Listen, heartbeat: cfg.SSEHeartbeat, stopping: d.Stopping, log: d.Log}
+	hc := &health{checks: d.Checks, draining: d.Draining}
+
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	// Only --trusted-proxies may name the client in X-Forwarded-For; gin
 	// would otherwise believe anyone, and per-IP limits would be void.
-	if err := r.SetTrustedProxies(h.cfg.TrustedProxies); err != nil {
-		h.log.Error("ignoring --trusted-proxies", "err", err)
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		d.Log.Error("ignoring --trusted-proxies", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(h.recoverJSON, h.requestLog)
-	if m.Observe != nil {
-		r.Use(m.Observe)
+	r.Use(recoverJSON(d.Log), requestLog(d.Log))
+	if d.Observe != nil {
+		r.Use(d.Observe)
 	}
-	r.Use(h.origins, h.limitHTTP)
-	r.NoRoute(func(c *gin.Context) { h.abort(c, &Error{http.StatusNotFound, CodeNotFound, "no such route"}) })
+	r.Use(allowOrigins(cfg.AllowedOrigins), creds.read, lim.limitHTTP)
+	r.NoRoute(func(c *gin.Context) { abort(c, &Error{http.StatusNotFound, CodeNotFound, "no such route"}) })
 	r.NoMethod(func(c *gin.Context) {
-		h.abort(c, &Error{http.StatusMethodNotAllowed, CodeBadRequest, "method not allowed"})
+		abort(c, &Error{http.StatusMethodNotAllowed, CodeBadRequest, "method not allowed"})
 	})
 
-	r.GET("/healthz", h.healthz)
-	r.GET("/readyz", h.readyz)
-	if m.Metrics != nil {
-		r.GET("/metrics", gin.WrapH(m.Metrics))
+	r.GET("/healthz", hc.healthz)
+	r.GET("/readyz", hc.readyz)
+	if d.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(d.Metrics))
 	}
 
-	sio := gin.WrapH(m.Socket)
-	r.GET("/socket.io/*any", h.limitHandshakes, sio)
-	r.POST("/socket.io/*any", h.limitHandshakes, sio)
+	sio := gin.WrapH(d.Socket)
+	r.GET("/socket.io/*any", lim.limitHandshakes, sio)
+	r.POST("/socket.io/*any", lim.limitHandshakes, sio)
 
-	api := r.Group("/api", h.identify, h.requireSignature)
-	api.POST("/orders", h.requireService, h.createOrderHTTP)
-	api.GET("/orders", h.requireTrusted, h.listOrdersHTTP)
-	api.GET("/orders/:id", h.getOrderHTTP)
-	api.POST("/orders/:id/status", h.requireTrusted, h.changeStatusHTTP)
-	api.GET("/orders/:id/stream", h.holdConnection, h.stream)
+	g := r.Group("/api", requireValid, webhook.require(cfg.MaxMessageBytes))
+	g.POST("/orders", requireService, api.create)
+	g.GET("/orders", requireTrusted, api.listOrders)
+	g.GET("/orders/:id", api.get)
+	g.POST("/orders/:id/status", requireTrusted, api.changeStatus)
+	g.GET("/orders/:id/stream", lim.holdConnection, sse.stream)
 
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/support") })
-	r.GET("/track/:id", h.page(m.Public, "track.html"))
-	r.GET("/support", h.page(m.Public, "support.html"))
-	r.GET("/admin", h.page(m.Public, "admin.html"))
-	if static, err := fs.Sub(m.Public, "static"); err == nil {
+	r.GET("/track/:id", page(d.Public, "track.html"))
+	r.GET("/support", page(d.Public, "support.html"))
+	r.GET("/admin", page(d.Public, "admin.html"))
+	if static, err := fs.Sub(d.Public, "static"); err == nil {
 		r.StaticFS("/static", http.FS(static))
 	}
-	if assets, err := fs.Sub(m.Public, "assets"); err == nil {
+	if assets, err := fs.Sub(d.Public, "assets"); err == nil {
 		r.StaticFS("/assets", http.FS(assets))
 	}
-	return r
+
+	events := &socketEvents{act: act, signer: d.Signer, rate: cfg.EventRate, burst: cfg.EventBurst,
+		now: d.Now, acks: d.Acks, log: d.Log}
+	return &Router{Engine: r, events: events, limits: lim}
 }
 
-// origins applies --allowed-origins to every route, Socket.IO handshakes
-// included (cross-site WebSocket hijacking): requests without an Origin
-// (non-browser clients) and same-origin requests pass; other origins must
-// be listed, and get CORS headers.
-func (h *Handlers) origins(c *gin.Context) {
-	o := c.GetHeader("Origin")
-	if o == "" || origin.Same(o, c.Request.Host) {
-		c.Next()
-		return
+// Attach registers the Socket.IO side on io: the handshake's credential
+// (wrapped by observe when not nil: metrics), every client event, the
+// connection log, and the per-address connection cap on sessions.
+func (r *Router) Attach(io SocketServer, sessions Sessions, observe func(socket.NamespaceMiddleware) socket.NamespaceMiddleware) {
+	mw := socket.NamespaceMiddleware(r.events.authenticate)
+	if observe != nil {
+		mw = observe(mw)
 	}
-	if !h.cfg.AllowedOrigins.Allows(o) {
-		h.abort(c, forbidden("origin not allowed"))
-		return
-	}
-	hd := c.Writer.Header()
-	hd.Set("Access-Control-Allow-Origin", o)
-	hd.Set("Access-Control-Allow-Credentials", "true")
-	hd.Add("Vary", "Origin")
-	if c.Request.Method == http.MethodOptions {
-		hd.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID, X-Ordercast-Signature, X-Ordercast-Timestamp")
-		hd.Set("Access-Control-Max-Age", "600")
-		c.AbortWithStatus(http.StatusNoContent)
-		return
-	}
-	c.Next()
-}
-
-// recoverJSON turns a panic into the contract's internal error, logged once.
-func (h *Handlers) recoverJSON(c *gin.Context) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			h.log.Error("panic in handler", "route", c.FullPath(), "panic", v)
-			if !c.Writer.Written() {
-				c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": errInternal})
-			}
+	io.Use(mw)
+	_ = io.On("connection", func(args ...any) {
+		if s, ok := args[0].(*socket.Socket); ok {
+			r.events.logConnections(s)
 		}
-	}()
-	c.Next()
-}
-
-const requestIDHeader = "X-Request-Id"
-
-// requestLog logs one line per request, with a request id; never the query
-// string, which may hold a tracking token.
-func (h *Handlers) requestLog(c *gin.Context) {
-	start := time.Now()
-	rid := c.GetHeader(requestIDHeader)
-	if rid == "" || len(rid) > 64 {
-		rid = auth.RandomString(9)
-	}
-	c.Writer.Header().Set(requestIDHeader, rid)
-	c.Next()
-	if strings.HasPrefix(c.Request.URL.Path, "/socket.io/") {
-		return // one line per connection is logged by the socket layer
-	}
-	level := slog.LevelInfo
-	if c.Writer.Status() >= 500 {
-		level = slog.LevelError
-	}
-	h.log.Log(c.Request.Context(), level, "http request",
-		"id", rid, "method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
-		"duration_ms", float64(time.Since(start).Microseconds())/1000, "remote", c.ClientIP())
+	})
+	r.limits.trackConnections(sessions)
 }

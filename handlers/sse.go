@@ -4,37 +4,54 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/rooms"
 )
 
 // sseRetry is the reconnection delay suggested to EventSource clients.
 const sseRetry = 2 * time.Second
 
+// eventReader reads an order's stored events (the store).
+type eventReader interface {
+	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+}
+
+// streams serve each order's events as Server-Sent Events.
+type streams struct {
+	act       *orderActions
+	events    eventReader
+	listen    func(orderID string) (*rooms.Listener, func())
+	heartbeat time.Duration
+	stopping  <-chan struct{}
+	log       *slog.Logger
+}
+
 // stream serves GET /api/orders/:id/stream as Server-Sent Events. Like
 // order:subscribe, it listens FIRST and then reads the store after
 // Last-Event-ID, dropping anything it has sent already by seq.
-func (h *Handlers) stream(c *gin.Context) {
+func (h *streams) stream(c *gin.Context) {
 	id := c.Param("id")
 	ctx := c.Request.Context()
-	if _, _, err := h.canRead(ctx, callerOf(c), id, c.Query("token")); err != nil {
-		h.abort(c, err)
+	if _, _, err := h.act.canRead(ctx, callerOf(c), id, c.Query("token")); err != nil {
+		abort(c, err)
 		return
 	}
 	last, err := lastEventID(c)
 	if err != nil {
-		h.abort(c, err)
+		abort(c, err)
 		return
 	}
-	l, stop := h.pub.Listen(id)
+	l, stop := h.listen(id)
 	defer stop()
-	events, err := h.store.Events(ctx, id, last)
+	events, err := h.events.Events(ctx, id, last)
 	if err != nil {
-		h.abort(c, fmt.Errorf("load events of order %s: %w", id, err))
+		abort(c, fmt.Errorf("load events of order %s: %w", id, err))
 		return
 	}
 
@@ -67,13 +84,13 @@ func (h *Handlers) stream(c *gin.Context) {
 	if !send(events...) {
 		return
 	}
-	heartbeat := time.NewTicker(h.cfg.SSEHeartbeat)
+	heartbeat := time.NewTicker(h.heartbeat)
 	defer heartbeat.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-h.down:
+		case <-h.stopping:
 			// Tell the client to come back soon, to this process or another.
 			fmt.Fprintf(w, ": server shutting down\nretry: %d\n\n", sseRetry.Milliseconds())
 			w.Flush()
@@ -94,7 +111,7 @@ func (h *Handlers) stream(c *gin.Context) {
 		case <-l.Lagged:
 			// Dropped for being slow: catch up from the store and listen again.
 			stop()
-			l, stop = h.pub.Listen(id)
+			l, stop = h.listen(id)
 			if !h.catchUp(ctx, id, last, send) {
 				return
 			}
@@ -107,8 +124,8 @@ func (h *Handlers) stream(c *gin.Context) {
 	}
 }
 
-func (h *Handlers) catchUp(ctx context.Context, id string, last int64, send func(...orders.Event) bool) bool {
-	evs, err := h.store.Events(ctx, id, last)
+func (h *streams) catchUp(ctx context.Context, id string, last int64, send func(...orders.Event) bool) bool {
+	evs, err := h.events.Events(ctx, id, last)
 	if err != nil {
 		h.log.Warn("sse catch-up failed", "order", id, "err", err)
 		return false

@@ -67,14 +67,12 @@ func startServer(t *testing.T) *server {
 	hub := rooms.NewHub(sio, st, log, m)
 	m.Watch(sio.IO, hub.Listeners)
 	signer := auth.NewSigner([]byte("test-secret-0123456789abcdef"), nil)
-	h := handlers.New(handlers.Config{MaxMessageBytes: 1 << 20}, handlers.Deps{
+	router := handlers.New(handlers.Config{MaxMessageBytes: 1 << 20}, handlers.Deps{
 		Store: m.Store(st), Publisher: hub, Signer: signer, APIKey: auth.NewAPIKey(apiKey), Log: log,
 		Checks: []handlers.Check{{Name: "store", Fn: m.Check(metrics.DepStore, st.Ping)}},
-		Acks:   m,
+		Acks:   m, Socket: sio, Public: public.Files, Metrics: m.Handler(), Observe: m.HTTP,
 	})
-	sio.IO.Use(m.Handshakes(h.Authenticate))
-	h.LogConnections(sio.IO)
-	router := h.Router(handlers.Mounts{Socket: sio, Public: public.Files, Metrics: m.Handler(), Observe: m.HTTP})
+	router.Attach(sio.IO, sio, m.Handshakes)
 	ts := httptest.NewServer(router)
 	t.Cleanup(func() { sio.Close(); ts.Close() })
 	staff, err := signer.Issue("Sam", auth.RoleSupport, time.Hour)

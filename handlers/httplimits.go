@@ -39,39 +39,33 @@ const (
 
 type connSlotKey struct{}
 
+// addressLimits hold the per-address request rate and connection cap.
+type addressLimits struct {
+	rate  *limits.PerAddress // nil: no per-address request limit
+	conns *limits.Conns      // nil: no per-address connection cap
+}
+
 var errTooManyConns = &Error{http.StatusTooManyRequests, CodeRateLimited, "too many connections from this address"}
 
-// limitHTTP applies the per-IP request rate.
-func (h *Handlers) limitHTTP(c *gin.Context) {
-	if h.ipRate == nil || strings.HasPrefix(c.Request.URL.Path, "/socket.io/") || h.trustedBearer(c.Request) {
+// limitHTTP applies the per-address request rate, after credentials.read:
+// trusted callers are not limited.
+func (h *addressLimits) limitHTTP(c *gin.Context) {
+	if h.rate == nil || strings.HasPrefix(c.Request.URL.Path, "/socket.io/") || callerOf(c).Trusted() {
 		c.Next()
 		return
 	}
-	if !h.ipRate.Allow(limits.Key(c.ClientIP())) {
+	if !h.rate.Allow(limits.Key(c.ClientIP())) {
 		c.Header("Retry-After", "1")
-		h.abort(c, errRateLimited)
+		abort(c, errRateLimited)
 		return
 	}
 	c.Next()
 }
 
-// trustedBearer reports whether r carries the API key or a valid staff token.
-func (h *Handlers) trustedBearer(r *http.Request) bool {
-	tok, ok := bearer(r)
-	if !ok || tok == "" {
-		return false
-	}
-	if h.apiKey.Match(tok) {
-		return true
-	}
-	_, err := h.signer.Verify(tok)
-	return err == nil
-}
-
 // limitHandshakes refuses a Socket.IO handshake (a request without sid)
 // from an address at its connection cap, and hands an admitted one a slot
 // for the session it opens (see TrackConnections).
-func (h *Handlers) limitHandshakes(c *gin.Context) {
+func (h *addressLimits) limitHandshakes(c *gin.Context) {
 	if h.conns == nil || c.Query("sid") != "" {
 		c.Next()
 		return
@@ -90,7 +84,7 @@ func (h *Handlers) limitHandshakes(c *gin.Context) {
 
 // holdConnection counts a long-lived HTTP response (an SSE stream) as one
 // connection of its address while it lasts.
-func (h *Handlers) holdConnection(c *gin.Context) {
+func (h *addressLimits) holdConnection(c *gin.Context) {
 	if h.conns == nil {
 		c.Next()
 		return
@@ -105,26 +99,21 @@ func (h *Handlers) holdConnection(c *gin.Context) {
 
 // acquireConn takes one of the caller's address's connection slots, or
 // answers 429 and reports false.
-func (h *Handlers) acquireConn(c *gin.Context) (string, bool) {
+func (h *addressLimits) acquireConn(c *gin.Context) (string, bool) {
 	key := limits.Key(c.ClientIP())
 	if !h.conns.Acquire(key) {
 		c.Header("Retry-After", "5")
-		h.abort(c, errTooManyConns)
+		abort(c, errTooManyConns)
 		return "", false
 	}
 	return key, true
 }
 
-// Sessions reports the Socket.IO sessions that open (sockets.Server).
-type Sessions interface {
-	OnSession(fn func(r *http.Request) (closed func()))
-}
-
-// TrackConnections ties each admitted handshake's slot to the Engine.IO
+// trackConnections ties each admitted handshake's slot to the Engine.IO
 // session it opened, so that the slot is freed when that session closes.
 // The engine reports the session while it serves the handshake request, so
 // the slot is always adopted before limitHandshakes would free it.
-func (h *Handlers) TrackConnections(s Sessions) {
+func (h *addressLimits) trackConnections(s Sessions) {
 	if h.conns == nil {
 		return
 	}

@@ -37,7 +37,7 @@ type secServer struct {
 	*httptest.Server
 	router http.Handler
 	signer *auth.Signer
-	h      *Handlers
+	r      *Router
 }
 
 func newSecServer(tb testing.TB, cfg Config, now func() time.Time) *secServer {
@@ -61,19 +61,17 @@ func newSecServerWith(tb testing.TB, cfg Config, now func() time.Time, beforeTra
 		ConnectTimeout: 5 * time.Second})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	signer := auth.NewSigner([]byte(secSecret), now)
-	h := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
-		APIKey: auth.NewAPIKey(secAPIKey), Log: log, Now: now})
-	sio.IO.Use(h.Authenticate)
+	gin.SetMode(gin.TestMode)
+	pages := fstest.MapFS{"track.html": {Data: []byte("t")}, "support.html": {Data: []byte("s")}, "admin.html": {Data: []byte("a")}}
+	r := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
+		APIKey: auth.NewAPIKey(secAPIKey), Log: log, Now: now, Socket: sio, Public: pages})
 	if beforeTrack != nil {
 		beforeTrack(sio)
 	}
-	h.TrackConnections(sio)
-	gin.SetMode(gin.TestMode)
-	pages := fstest.MapFS{"track.html": {Data: []byte("t")}, "support.html": {Data: []byte("s")}, "admin.html": {Data: []byte("a")}}
-	router := h.Router(Mounts{Socket: sio, Public: pages})
-	srv := httptest.NewServer(router)
+	r.Attach(sio.IO, sio, nil)
+	srv := httptest.NewServer(r)
 	tb.Cleanup(func() { srv.Close(); sio.Close() })
-	return &secServer{Server: srv, router: router, signer: signer, h: h}
+	return &secServer{Server: srv, router: r, signer: signer, r: r}
 }
 
 // serve runs one request through the router in-process.
@@ -378,7 +376,7 @@ func TestConnectionCapSessionClosedBeforeTracked(t *testing.T) {
 			t.Fatalf("handshake %d at a cap of 1, each session closed: %d %s", i+1, res.StatusCode, body)
 		}
 	}
-	if n := srv.h.conns.Count("127.0.0.1"); n != 0 {
+	if n := srv.r.limits.conns.Count("127.0.0.1"); n != 0 {
 		t.Fatalf("slots held after every session closed: %d", n)
 	}
 }
@@ -420,7 +418,7 @@ func TestConnectionCapSSE(t *testing.T) {
 	cancel()
 	_, _ = io.Copy(io.Discard, res.Body) // ends when the server sees the stream go
 	deadline := time.Now().Add(5 * time.Second)
-	for srv.h.conns.Count("127.0.0.1") != 0 {
+	for srv.r.limits.conns.Count("127.0.0.1") != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the stream's slot was not freed")
 		}

@@ -1,0 +1,45 @@
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/ordercast/ordercast/origin"
+)
+
+// Config is what the app is built from (main.go reads it from flags and
+// the environment).
+type Config struct {
+	Addr            string
+	DataDir         string
+	APIKey          string
+	Secret          string
+	DatabaseURL     string
+	RedisURL        string
+	RedisPrefix     string
+	AllowedOrigins  origin.List
+	MetricsAddr     string
+	MaxMessageBytes int64
+	Transports      []string
+	Demo            bool
+	LogLevel        slog.Level
+	LogFormat       string
+	RecoveryWindow  time.Duration
+	ConnectTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	// ShutdownDelay is the drain before the shutdown proper: /readyz
+	// answers 503 while everything else is served.
+	ShutdownDelay time.Duration
+	Pprof         bool
+	SocketRate    float64
+	SocketBurst   int64
+	// Per-IP limits and webhook signing (handlers/httplimits.go, signature.go).
+	HTTPRatePerIP    float64
+	HTTPBurstPerIP   int64
+	ConnectionsPerIP int64
+	TrustedProxies   []string
+	WebhookSecret    string
+	// MemoryLimit is the runtime's soft memory limit in bytes (0: none);
+	// GOMEMLIMIT wins (gc.go).
+	MemoryLimit int64
+}

@@ -1,0 +1,239 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/rooms"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// Socket.IO events a client may send.
+const (
+	EvSubscribe    = "order:subscribe"
+	EvUnsubscribe  = "order:unsubscribe"
+	EvMessage      = "order:message"
+	EvUpdateStatus = "order:update-status"
+)
+
+// maxRoomsPerSocket caps how many orders one socket may follow.
+const maxRoomsPerSocket = 100
+
+// eventTimeout bounds the store work of one socket event.
+const eventTimeout = 10 * time.Second
+
+// register attaches every client event of the contract to s, and answers
+// any other event that asks for an ack with bad_request.
+func (h *socketEvents) register(s *socket.Socket, sess *session) {
+	on(h, s, sess, EvSubscribe, h.subscribe)
+	on(h, s, sess, EvUnsubscribe, h.unsubscribe)
+	on(h, s, sess, EvMessage, h.message)
+	on(h, s, sess, EvUpdateStatus, h.updateStatus)
+	s.OnAny(func(args ...any) {
+		name, _ := args[0].(string)
+		switch name {
+		case EvSubscribe, EvUnsubscribe, EvMessage, EvUpdateStatus:
+			return
+		}
+		_, ack := splitArgs(args[1:])
+		reply(h.observeAck("other", ack), ackError(h.log, "other", badRequest("unknown event")))
+	})
+}
+
+// on handles event with fn behind the one wrapper every event shares: the
+// socket's rate limit, one strict decoding of the payload into T (unknown
+// fields are bad_request, as in HTTP bodies), a deadline, and the ack
+// (fn's result with ok: true, or the error through the one mapper).
+func on[T any](h *socketEvents, s *socket.Socket, sess *session, event string,
+	fn func(ctx context.Context, s *socket.Socket, sess *session, in T) (map[string]any, error)) {
+	_ = s.On(event, func(args ...any) {
+		payload, ack := splitArgs(args)
+		ack = h.observeAck(event, ack)
+		if ok, abusive := sess.limiter.Allow(); !ok {
+			if abusive {
+				h.log.Warn("socket disconnected for flooding", "sid", s.Id())
+				s.Disconnect(true)
+				return
+			}
+			reply(ack, ackError(h.log, event, errRateLimited))
+			return
+		}
+		var in T
+		if err := decodePayload(payload, &in); err != nil {
+			reply(ack, ackError(h.log, event, err))
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+		defer cancel()
+		res, err := fn(ctx, s, sess, in)
+		if err != nil {
+			reply(ack, ackError(h.log, event, err))
+			return
+		}
+		res["ok"] = true
+		reply(ack, res)
+	})
+}
+
+type subscribeIn struct {
+	OrderID string `json:"orderId"`
+	Token   string `json:"token"`
+	Since   *int64 `json:"since"`
+}
+
+// subscribe checks the credential, joins the order's room FIRST, then reads
+// the events after since: an event published in between arrives twice at
+// worst (clients drop it by seq), never zero times.
+func (h *socketEvents) subscribe(ctx context.Context, s *socket.Socket, sess *session, in subscribeIn) (map[string]any, error) {
+	if err := requireID(in.OrderID); err != nil {
+		return nil, err
+	}
+	var since int64
+	if in.Since != nil {
+		if *in.Since < 0 {
+			return nil, badRequest("since: must not be negative")
+		}
+		since = *in.Since
+	}
+	_, o, err := h.act.canRead(ctx, Caller{Staff: sess.staff}, in.OrderID, in.Token)
+	if err != nil {
+		return nil, err
+	}
+	sess.mu.Lock()
+	if !sess.subs[in.OrderID] && len(sess.subs) >= maxRoomsPerSocket {
+		sess.mu.Unlock()
+		return nil, badRequest(fmt.Sprintf("a socket may follow at most %d orders", maxRoomsPerSocket))
+	}
+	sess.subs[in.OrderID] = true
+	sess.mu.Unlock()
+	s.Join(rooms.Order(in.OrderID))
+	// Events are read after Join, so none is missed in between.
+	o, events, err := h.act.orderSince(ctx, o, since)
+	if err != nil {
+		return nil, err
+	}
+	h.act.pub.Watch(o.ID, o.LastSeq)
+	return map[string]any{"order": o, "events": events}, nil
+}
+
+type unsubscribeIn struct {
+	OrderID string `json:"orderId"`
+}
+
+func (h *socketEvents) unsubscribe(_ context.Context, s *socket.Socket, sess *session, in unsubscribeIn) (map[string]any, error) {
+	if err := requireID(in.OrderID); err != nil {
+		return nil, err
+	}
+	sess.mu.Lock()
+	delete(sess.subs, in.OrderID)
+	sess.mu.Unlock()
+	s.Leave(rooms.Order(in.OrderID))
+	return map[string]any{}, nil
+}
+
+type messageIn struct {
+	OrderID string `json:"orderId"`
+	Text    string `json:"text"`
+}
+
+func (h *socketEvents) message(ctx context.Context, _ *socket.Socket, sess *session, in messageIn) (map[string]any, error) {
+	if err := requireID(in.OrderID); err != nil {
+		return nil, err
+	}
+	e, err := h.act.postMessage(ctx, sess.caller(in.OrderID), in.OrderID, in.Text)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"event": e}, nil
+}
+
+type updateStatusIn struct {
+	OrderID string  `json:"orderId"`
+	Status  *string `json:"status"`
+	Note    string  `json:"note"`
+}
+
+func (h *socketEvents) updateStatus(ctx context.Context, _ *socket.Socket, sess *session, in updateStatusIn) (map[string]any, error) {
+	if err := requireID(in.OrderID); err != nil {
+		return nil, err
+	}
+	if sess.staff == nil {
+		return nil, forbidden("only staff may change an order's status")
+	}
+	if in.Status == nil {
+		return nil, badRequest("status: is required")
+	}
+	e, err := h.act.changeStatus(ctx, sess.caller(in.OrderID), in.OrderID, *in.Status, in.Note)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"event": e}, nil
+}
+
+func requireID(id string) error {
+	if !orders.ValidID(id) {
+		return badRequest("orderId: must be 1-64 of A-Z a-z 0-9 _ -")
+	}
+	return nil
+}
+
+// splitArgs separates an event's payload from its ack callback. A missing
+// ack is allowed: the event is handled and nothing is answered.
+func splitArgs(args []any) (json.RawMessage, socket.Ack) {
+	var ack socket.Ack
+	if n := len(args); n > 0 {
+		if a, ok := args[n-1].(socket.Ack); ok {
+			ack = a
+			args = args[:n-1]
+		}
+	}
+	if len(args) == 0 {
+		return nil, ack
+	}
+	// The parser hands over decoded values; they are encoded back once so
+	// that decodePayload can apply the same strict rules as HTTP bodies.
+	b, err := json.Marshal(args[0])
+	if err != nil {
+		return nil, ack
+	}
+	return b, ack
+}
+
+// decodePayload decodes an event payload strictly: one object whose fields
+// are the event's and have the contract's types.
+func decodePayload(p json.RawMessage, v any) error {
+	if len(p) == 0 || p[0] != '{' {
+		return badRequest("payload must be an object")
+	}
+	return decodeStrict(bytes.NewReader(p), v)
+}
+
+// observeAck wraps ack so that the Acks observer learns each result.
+func (h *socketEvents) observeAck(event string, ack socket.Ack) socket.Ack {
+	if ack == nil || h.acks == nil {
+		return ack
+	}
+	return func(args []any, err error) {
+		result := "ok"
+		if len(args) > 0 {
+			if v, ok := args[0].(map[string]any); ok && v["ok"] != true {
+				result = CodeInternal
+				if e, ok := v["error"].(*Error); ok {
+					result = e.Code
+				}
+			}
+		}
+		h.acks.Ack(event, result)
+		ack(args, err)
+	}
+}
+
+func reply(ack socket.Ack, v map[string]any) {
+	if ack != nil {
+		ack([]any{v}, nil)
+	}
+}
