@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/clients/engine/v3/transports"
+	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
@@ -193,7 +193,7 @@ func TestMainPath(t *testing.T) {
 		payload any
 	}{
 		{"order:subscribe", map[string]any{"orderId": "E-1", "token": token, "sinse": 1}}, // unknown field
-		{"order:teleport", map[string]any{"orderId": "E-1"}},                             // unknown event
+		{"order:teleport", map[string]any{"orderId": "E-1"}},                              // unknown event
 		{"order:message", "not an object"},
 	} {
 		got := ack(t, again, tt.event, tt.payload)
