@@ -41,6 +41,7 @@ type App struct {
 	node    *cluster.Node // nil without Redis
 	sio     *sockets.Server
 	hub     *rooms.Hub
+	stats   *rooms.Reporter
 	gather  func(rooms.Stats) rooms.Stats
 	srv     *http.Server
 	ln      net.Listener
@@ -127,8 +128,10 @@ func (a *App) socketConfig() sockets.Config {
 // wire builds the hub and the router on the store and the Socket.IO server.
 func (a *App) wire(m *metrics.Metrics) http.Handler {
 	observed := m.Store(a.store)
-	a.hub = rooms.NewHub(a.sio, observed, a.log, m)
-	m.Watch(a.sio.IO, a.hub.Listeners)
+	streams := rooms.NewStreams()
+	a.stats = rooms.NewReporter(a.sio, a.sio, a.log)
+	a.hub = rooms.NewHub(a.sio, streams, observed, a.log, m, a.stats)
+	m.Watch(a.sio.IO, a.sio, streams.Len)
 	var pub handlers.Publisher = a.hub
 	if text := os.Getenv(crashBeforePublishEnv); text != "" {
 		pub = crashBeforePublish{Publisher: a.hub, text: text}
@@ -138,10 +141,13 @@ func (a *App) wire(m *metrics.Metrics) http.Handler {
 		pub = a.node.Relay(pub)
 		checks = append(checks, handlers.Check{Name: "redis", Fn: m.Check(metrics.DepRedis, a.node.Check), Degraded: true})
 		a.gather = a.node.Gather
-		a.node.Start(a.sio, a.hub)
+		a.node.Start(a.sio, struct {
+			*rooms.Hub
+			*rooms.Streams
+		}{a.hub, streams})
 	}
 	deps := handlers.Deps{
-		Store: observed, Publisher: pub, Signer: a.signer, APIKey: auth.NewAPIKey(a.secrets.APIKey),
+		Store: observed, Publisher: pub, Streams: streams, Signer: a.signer, APIKey: auth.NewAPIKey(a.secrets.APIKey),
 		Log: a.log, Checks: checks, Acks: m, Draining: a.draining, Stopping: a.stopping,
 		Socket: a.sio, Public: public.Files, Observe: m.HTTP,
 	}
@@ -194,7 +200,7 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // the configured timeout. stderr gets the first-start announcement.
 func (a *App) Run(ctx context.Context, stderr io.Writer) error {
 	a.statsCtx, a.stopStats = context.WithCancel(context.Background())
-	go a.hub.RunStats(a.statsCtx, time.Second, a.gather)
+	go a.stats.Run(a.statsCtx, time.Second, a.gather)
 	if len(a.secrets.Generated) > 0 || a.cfg.Demo {
 		announce(stderr, a.Addr(), a.secrets, a.signer)
 	}

@@ -2,14 +2,12 @@ package cluster
 
 import (
 	"github.com/ordercast/ordercast/orders"
-	"github.com/ordercast/ordercast/rooms"
 )
 
 // Publisher is how handlers publish stored events (rooms.Hub).
 type Publisher interface {
 	Publish(e orders.Event)
 	OrderCreated(o orders.Order)
-	Listen(orderID string) (*rooms.Listener, func())
 	Watch(orderID string, seq int64)
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/orders"
-	"github.com/ordercast/ordercast/rooms"
 )
 
 // orderStore is what the actions need of the store.
@@ -23,7 +22,6 @@ type orderStore interface {
 type Publisher interface {
 	Publish(e orders.Event)
 	OrderCreated(o orders.Order)
-	Listen(orderID string) (*rooms.Listener, func())
 	// Watch notes that a subscriber of an order has its events up to seq,
 	// so that the live ones that follow reach it in seq order.
 	Watch(orderID string, seq int64)

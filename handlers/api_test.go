@@ -44,7 +44,8 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	}
 	gin.SetMode(gin.TestMode)
 	pages := fstest.MapFS{"track.html": {Data: []byte("<p>track</p>")}, "support.html": {Data: []byte("s")}, "admin.html": {Data: []byte("a")}}
-	r := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
+	streams := rooms.NewStreams()
+	r := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, streams, st, log), Streams: streams, Signer: signer,
 		APIKey: auth.NewAPIKey(testAPIKey), Log: log, Checks: []Check{{Name: "store", Fn: st.Ping}},
 		Socket: sio, Public: pages})
 	r.Attach(sio.IO, sio, nil)

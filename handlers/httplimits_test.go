@@ -63,7 +63,8 @@ func newSecServerWith(tb testing.TB, cfg Config, now func() time.Time, beforeTra
 	signer := auth.NewSigner([]byte(secSecret), now)
 	gin.SetMode(gin.TestMode)
 	pages := fstest.MapFS{"track.html": {Data: []byte("t")}, "support.html": {Data: []byte("s")}, "admin.html": {Data: []byte("a")}}
-	r := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, st, log, nil), Signer: signer,
+	streams := rooms.NewStreams()
+	r := New(cfg, Deps{Store: st, Publisher: rooms.NewHub(sio, streams, st, log), Streams: streams, Signer: signer,
 		APIKey: auth.NewAPIKey(secAPIKey), Log: log, Now: now, Socket: sio, Public: pages})
 	if beforeTrack != nil {
 		beforeTrack(sio)

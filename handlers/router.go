@@ -45,6 +45,7 @@ type Config struct {
 type Deps struct {
 	Store     store.Store
 	Publisher Publisher
+	Streams   Listener
 	Signer    *auth.Signer
 	APIKey    auth.APIKey
 	Log       *slog.Logger
@@ -118,7 +119,7 @@ func New(cfg Config, d Deps) *Router {
 		webhook = newWebhookVerifier(cfg.WebhookSecret, d.Now)
 	}
 	api := &ordersAPI{act: act, list: d.Store, maxBody: cfg.MaxMessageBytes}
-	sse := &streams{act: act, events: d.Store, listen: d.Publisher.Listen, heartbeat: cfg.SSEHeartbeat, stopping: d.Stopping, log: d.Log}
+	sse := &streams{act: act, events: d.Store, listen: d.Streams, heartbeat: cfg.SSEHeartbeat, stopping: d.Stopping, log: d.Log}
 	hc := &health{checks: d.Checks, draining: d.Draining}
 
 	r := gin.New()

@@ -22,11 +22,16 @@ type eventReader interface {
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
 }
 
+// Listener hands an order's live events to an SSE stream (rooms.Streams).
+type Listener interface {
+	Listen(orderID string) (*rooms.Listener, func())
+}
+
 // streams serve each order's events as Server-Sent Events.
 type streams struct {
 	act       *orderActions
 	events    eventReader
-	listen    func(orderID string) (*rooms.Listener, func())
+	listen    Listener
 	heartbeat time.Duration
 	stopping  <-chan struct{}
 	log       *slog.Logger
@@ -47,7 +52,7 @@ func (h *streams) stream(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	l, stop := h.listen(id)
+	l, stop := h.listen.Listen(id)
 	defer stop()
 	events, err := h.events.Events(ctx, id, last)
 	if err != nil {
@@ -111,7 +116,7 @@ func (h *streams) stream(c *gin.Context) {
 		case <-l.Lagged:
 			// Dropped for being slow: catch up from the store and listen again.
 			stop()
-			l, stop = h.listen(id)
+			l, stop = h.listen.Listen(id)
 			if !h.catchUp(ctx, id, last, send) {
 				return
 			}

@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 // wired as main.go wires them, on an httptest server.
 type server struct {
 	url   string
-	hub   *rooms.Hub
+	stats *rooms.Reporter
 	store *store.SQLite
 	staff string // a support token
 }
@@ -64,11 +64,13 @@ func startServer(t *testing.T) *server {
 		ConnectTimeout: 5 * time.Second, RecoveryWindow: 2 * time.Minute,
 	})
 	m := metrics.New()
-	hub := rooms.NewHub(sio, st, log, m)
-	m.Watch(sio.IO, hub.Listeners)
+	streams := rooms.NewStreams()
+	stats := rooms.NewReporter(sio, sio, log)
+	hub := rooms.NewHub(sio, streams, st, log, m, stats)
+	m.Watch(sio.IO, sio, streams.Len)
 	signer := auth.NewSigner([]byte("test-secret-0123456789abcdef"), nil)
 	router := handlers.New(handlers.Config{MaxMessageBytes: 1 << 20}, handlers.Deps{
-		Store: m.Store(st), Publisher: hub, Signer: signer, APIKey: auth.NewAPIKey(apiKey), Log: log,
+		Store: m.Store(st), Publisher: hub, Streams: streams, Signer: signer, APIKey: auth.NewAPIKey(apiKey), Log: log,
 		Checks: []handlers.Check{{Name: "store", Fn: m.Check(metrics.DepStore, st.Ping)}},
 		Acks:   m, Socket: sio, Public: public.Files, Metrics: m.Handler(), Observe: m.HTTP,
 	})
@@ -79,7 +81,7 @@ func startServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &server{url: ts.URL, hub: hub, store: st, staff: staff}
+	return &server{url: ts.URL, stats: stats, store: st, staff: staff}
 }
 
 // series is a scrape flattened to "name{label="value",...}" -> value, the
@@ -254,7 +256,7 @@ func TestScriptedSession(t *testing.T) {
 	// The stats event's local figures agree with the gauges: 3 sockets,
 	// rooms order + support, and 5 events broadcast (4 statuses and the
 	// message) in the window.
-	st := srv.hub.LocalStats(time.Second)
+	st := srv.stats.LocalStats(time.Second)
 	if st.Connections != (rooms.Connections{WebSocket: 3}) || st.Rooms != 2 || st.EventsPerSecond != 5 || st.Nodes != 1 {
 		t.Errorf("LocalStats = %+v, want websocket 3, polling 0, rooms 2, eventsPerSecond 5, nodes 1", st)
 	}

@@ -1,13 +1,11 @@
 package metrics
 
 import (
-	"strings"
 	"time"
 
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // Transports, as the engine names them.
@@ -24,8 +22,8 @@ const (
 // The listeners are attached on "connection", which the library fires
 // before it processes any packet the client sent after its CONNECT (both go
 // through the socket's task queue), so no incoming event is missed.
-func (m *Metrics) Watch(io *socket.Server, sseStreams func() int) {
-	m.reg.MustRegister(&gauges{io: io, sse: sseStreams})
+func (m *Metrics) Watch(io *socket.Server, count rooms.Counter, sseStreams func() int) {
+	m.reg.MustRegister(&gauges{nsp: io.Sockets().Name(), count: count, sse: sseStreams})
 	_ = io.On("connection", func(args ...any) {
 		s, ok := args[0].(*socket.Socket)
 		if !ok {
@@ -121,8 +119,9 @@ func (m *Metrics) Broadcast(event string, latency time.Duration) {
 // step with the library's own state (a transport upgrade, a socket that
 // left a room).
 type gauges struct {
-	io  *socket.Server
-	sse func() int
+	nsp   string
+	count rooms.Counter // the same counts as the stats event
+	sse   func() int
 }
 
 var (
@@ -140,31 +139,12 @@ func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (g *gauges) Collect(ch chan<- prometheus.Metric) {
-	nsp := g.io.Sockets()
-	byTransport := map[string]int{transportPolling: 0, transportWebSocket: 0}
-	nsp.Sockets().Range(func(_ socket.SocketId, s *socket.Socket) bool {
-		byTransport[transportOf(s)]++
-		return true
-	})
-	for t, n := range byTransport {
-		ch <- prometheus.MustNewConstMetric(socketsDesc, prometheus.GaugeValue, float64(n), nsp.Name(), t)
+	c := g.count.Count(rooms.Kind)
+	ch <- prometheus.MustNewConstMetric(socketsDesc, prometheus.GaugeValue, float64(c.Polling), g.nsp, transportPolling)
+	ch <- prometheus.MustNewConstMetric(socketsDesc, prometheus.GaugeValue, float64(c.WebSocket), g.nsp, transportWebSocket)
+	for _, k := range []string{rooms.KindOrder, rooms.KindSupport, rooms.KindAdmin} {
+		ch <- prometheus.MustNewConstMetric(roomsDesc, prometheus.GaugeValue, float64(c.Rooms[k]), k)
 	}
-
-	kinds := map[string]int{"order": 0, string(rooms.Support): 0, string(rooms.Admin): 0}
-	orderPrefix := string(rooms.Order(""))
-	nsp.Adapter().Rooms().Range(func(r socket.Room, _ *types.Set[socket.SocketId]) bool {
-		switch name := string(r); {
-		case strings.HasPrefix(name, orderPrefix):
-			kinds["order"]++
-		case name == string(rooms.Support) || name == string(rooms.Admin):
-			kinds[name]++
-		}
-		return true
-	})
-	for k, n := range kinds {
-		ch <- prometheus.MustNewConstMetric(roomsDesc, prometheus.GaugeValue, float64(n), k)
-	}
-
 	if g.sse != nil {
 		ch <- prometheus.MustNewConstMetric(sseDesc, prometheus.GaugeValue, float64(g.sse()))
 	}

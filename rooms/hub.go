@@ -2,11 +2,9 @@ package rooms
 
 import (
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/ordercast/ordercast/orders"
-	"github.com/ordercast/ordercast/sockets"
 )
 
 // Event names the hub emits besides the order events' own types.
@@ -29,29 +27,24 @@ type Emitter interface {
 	// EmitForeign sends v to the sockets in rooms that no ordercast process
 	// serves (Node servers sharing the Redis adapter).
 	EmitForeign(event string, v any, rooms ...string) error
-	// Count counts this process's connections, and the rooms named reports.
-	Count(named func(room string) bool) sockets.Counts
 }
 
 // Hub is the only code that emits to rooms. Handlers depend on it through
 // small interfaces and never touch sockets' rooms to send.
 type Hub struct {
-	io  Emitter
-	log *slog.Logger
-	obs Observer
-
-	mu        sync.Mutex
-	listeners map[string]map[*Listener]struct{}
+	io      Emitter
+	log     *slog.Logger
+	obs     []Observer
+	streams *Streams
 
 	seq *sequencer
-
-	stats *statsWindow
 }
 
-// NewHub returns a hub emitting through io. store fills gaps in an
-// order's events (nil: gaps are skipped after the wait); obs may be nil.
-func NewHub(io Emitter, store EventReader, log *slog.Logger, obs Observer) *Hub {
-	h := &Hub{io: io, log: log, obs: obs, listeners: map[string]map[*Listener]struct{}{}, stats: newStatsWindow()}
+// NewHub returns a hub emitting through io, and handing each order's events
+// to streams (SSE) in the same order. store fills gaps in an order's events
+// (nil: gaps are skipped after the wait); obs are told about broadcasts.
+func NewHub(io Emitter, streams *Streams, store EventReader, log *slog.Logger, obs ...Observer) *Hub {
+	h := &Hub{io: io, log: log, obs: obs, streams: streams}
 	h.seq = newSequencer(h.deliver, store, GapWait, log)
 	return h
 }
@@ -69,9 +62,8 @@ func (h *Hub) Publish(e orders.Event) {
 		h.log.Warn("broadcast to foreign servers failed", "event", e.Type, "order", e.OrderID, "seq", e.Seq, "err", err)
 	}
 	latency := time.Since(e.At)
-	h.stats.record(latency)
-	if h.obs != nil {
-		h.obs.Broadcast(e.Type, latency)
+	for _, o := range h.obs {
+		o.Broadcast(e.Type, latency)
 	}
 	h.seq.offer(e)
 }
@@ -88,7 +80,7 @@ func (h *Hub) deliver(e orders.Event) {
 	if err := h.io.EmitLocal(e.Type, e, string(Order(e.OrderID)), string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", e.Type, "order", e.OrderID, "seq", e.Seq, "err", err)
 	}
-	h.notifyListeners(e)
+	h.streams.deliver(e)
 }
 
 // OrderCreated tells the support room about a new order, on this process
@@ -99,8 +91,8 @@ func (h *Hub) OrderCreated(o orders.Order) {
 		h.log.Warn("broadcast to foreign servers failed", "event", EventCreated, "order", o.ID, "err", err)
 	}
 	h.DeliverCreated(o)
-	if h.obs != nil {
-		h.obs.Broadcast(EventCreated, 0)
+	for _, o := range h.obs {
+		o.Broadcast(EventCreated, 0)
 	}
 }
 
@@ -108,77 +100,5 @@ func (h *Hub) OrderCreated(o orders.Order) {
 func (h *Hub) DeliverCreated(o orders.Order) {
 	if err := h.io.EmitLocal(EventCreated, map[string]any{"order": o}, string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", EventCreated, "order", o.ID, "err", err)
-	}
-}
-
-// Listener receives one order's events on this process (SSE streams).
-type Listener struct {
-	C chan orders.Event
-	// Lagged is closed when the listener fell behind and was dropped; its
-	// reader resumes from the store by seq.
-	Lagged chan struct{}
-	once   sync.Once
-}
-
-// Listen subscribes to order id's events; call the returned func to stop.
-func (h *Hub) Listen(id string) (*Listener, func()) {
-	l := &Listener{C: make(chan orders.Event, 64), Lagged: make(chan struct{})}
-	h.mu.Lock()
-	if h.listeners[id] == nil {
-		h.listeners[id] = map[*Listener]struct{}{}
-	}
-	h.listeners[id][l] = struct{}{}
-	h.mu.Unlock()
-	return l, func() { h.unlisten(id, l) }
-}
-
-func (h *Hub) unlisten(id string, l *Listener) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.listeners[id], l)
-	if len(h.listeners[id]) == 0 {
-		delete(h.listeners, id)
-	}
-}
-
-// Listeners counts SSE listeners on this process.
-func (h *Hub) Listeners() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, ls := range h.listeners {
-		n += len(ls)
-	}
-	return n
-}
-
-func (h *Hub) notifyListeners(e orders.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for l := range h.listeners[e.OrderID] {
-		select {
-		case l.C <- e:
-		default:
-			// Never block a broadcast on a slow reader.
-			l.once.Do(func() { close(l.Lagged) })
-			delete(h.listeners[e.OrderID], l)
-		}
-	}
-}
-
-// What the hub offers when several processes share rooms through Redis
-// (see the cluster package).
-
-// ResyncListeners makes every SSE listener of this process catch up from the
-// store by seq, as if it had lagged: after a Redis outage, events published
-// by other processes in the meantime never reached this one.
-func (h *Hub) ResyncListeners() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for id, ls := range h.listeners {
-		for l := range ls {
-			l.once.Do(func() { close(l.Lagged) })
-		}
-		delete(h.listeners, id)
 	}
 }

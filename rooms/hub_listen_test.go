@@ -10,10 +10,11 @@ import (
 )
 
 func TestDeliverAndResyncListeners(t *testing.T) {
-	h := NewHub(sockets.New(sockets.Config{Transports: []string{"websocket"}}), nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	l, stop := h.Listen("A-1")
+	streams := NewStreams()
+	h := NewHub(sockets.New(sockets.Config{Transports: []string{"websocket"}}), streams, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l, stop := streams.Listen("A-1")
 	defer stop()
-	other, stopOther := h.Listen("B-2")
+	other, stopOther := streams.Listen("B-2")
 	defer stopOther()
 
 	e := orders.Event{OrderID: "A-1", Seq: 4, Type: orders.TypeStatus}
@@ -30,7 +31,7 @@ func TestDeliverAndResyncListeners(t *testing.T) {
 		t.Fatal("Deliver reached another order's listener")
 	}
 
-	h.ResyncListeners()
+	streams.ResyncListeners()
 	for _, x := range []*Listener{l, other} {
 		select {
 		case <-x.Lagged:
@@ -38,7 +39,7 @@ func TestDeliverAndResyncListeners(t *testing.T) {
 			t.Fatal("ResyncListeners left a listener in place")
 		}
 	}
-	if n := h.Listeners(); n != 0 {
+	if n := streams.Len(); n != 0 {
 		t.Fatalf("%d listeners after ResyncListeners, want 0", n)
 	}
 	stop() // after a resync, stopping is still safe

@@ -2,7 +2,11 @@
 // them, and holds the Hub: the one place that emits to rooms.
 package rooms
 
-import "github.com/zishang520/socket.io/servers/socket/v3"
+import (
+	"strings"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
 
 // Rooms of the contract.
 const (
@@ -11,7 +15,9 @@ const (
 )
 
 // Order is the room of one order's subscribers.
-func Order(id string) socket.Room { return socket.Room("order-" + id) }
+func Order(id string) socket.Room { return socket.Room(orderPrefix + id) }
+
+const orderPrefix = "order-"
 
 // ForStaff lists the rooms a staff socket joins on connect.
 func ForStaff(admin bool) []socket.Room {
@@ -19,4 +25,24 @@ func ForStaff(admin bool) []socket.Room {
 		return []socket.Room{Support, Admin}
 	}
 	return []socket.Room{Support}
+}
+
+// Kinds of named rooms, as stats and metrics count them.
+const (
+	KindOrder   = "order"
+	KindSupport = "support"
+	KindAdmin   = "admin"
+)
+
+// Kind is the kind of a named room, or "" for any other room.
+func Kind(room string) string {
+	switch {
+	case strings.HasPrefix(room, orderPrefix):
+		return KindOrder
+	case room == string(Support):
+		return KindSupport
+	case room == string(Admin):
+		return KindAdmin
+	}
+	return ""
 }

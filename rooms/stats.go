@@ -2,11 +2,13 @@ package rooms
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/ordercast/ordercast/sockets"
 )
 
 // Stats is the payload of the stats event.
@@ -65,26 +67,52 @@ func (w *statsWindow) take() (int, Latency) {
 	return len(l), Latency{P50: pct(0.50), P99: pct(0.99)}
 }
 
+// Counter counts this process's sockets and rooms (sockets.Server).
+type Counter interface {
+	Count(kind func(room string) string) sockets.Counts
+}
+
+// Reporter sends the stats event to this process's admin sockets every
+// second. It observes the hub's broadcasts for their rate and latency.
+type Reporter struct {
+	io     Emitter
+	count  Counter
+	window *statsWindow
+	log    *slog.Logger
+}
+
+// NewReporter returns a reporter emitting through io and counting through
+// count.
+func NewReporter(io Emitter, count Counter, log *slog.Logger) *Reporter {
+	return &Reporter{io: io, count: count, window: newStatsWindow(), log: log}
+}
+
+// Broadcast implements Observer: an order event's latency joins the window.
+func (r *Reporter) Broadcast(event string, latency time.Duration) {
+	if event != EventCreated {
+		r.window.record(latency)
+	}
+}
+
 // LocalStats counts this process's sockets and rooms and takes the
 // latency window of the last interval.
-func (h *Hub) LocalStats(interval time.Duration) Stats {
+func (r *Reporter) LocalStats(interval time.Duration) Stats {
 	var st Stats
-	c := h.io.Count(isNamedRoom)
-	st.Connections.WebSocket, st.Connections.Polling, st.Rooms = c.WebSocket, c.Polling, c.Rooms
-	n, lat := h.stats.take()
+	c := r.count.Count(Kind)
+	st.Connections.WebSocket, st.Connections.Polling = c.WebSocket, c.Polling
+	for _, n := range c.Rooms {
+		st.Rooms += n
+	}
+	n, lat := r.window.take()
 	st.EventsPerSecond = float64(n) / interval.Seconds()
 	st.BroadcastLatencyMs = lat
 	st.Nodes = 1
 	return st
 }
 
-func isNamedRoom(r string) bool {
-	return strings.HasPrefix(r, "order-") || r == string(Support) || r == string(Admin)
-}
-
-// RunStats emits stats to this process's admin sockets every interval until
+// Run emits stats to this process's admin sockets every interval until
 // ctx ends. gather may merge other processes' figures; nil uses LocalStats.
-func (h *Hub) RunStats(ctx context.Context, interval time.Duration, gather func(Stats) Stats) {
+func (r *Reporter) Run(ctx context.Context, interval time.Duration, gather func(Stats) Stats) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -92,15 +120,15 @@ func (h *Hub) RunStats(ctx context.Context, interval time.Duration, gather func(
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			st := h.LocalStats(interval)
+			st := r.LocalStats(interval)
 			if gather != nil {
 				st = gather(st)
 			}
 			// Local: every process sends the (merged) figures to its own
 			// admin sockets; through the Redis adapter each would get one
 			// copy per process.
-			if err := h.io.EmitLocal(EventStats, st, string(Admin)); err != nil {
-				h.log.Warn("broadcast failed", "event", EventStats, "err", err)
+			if err := r.io.EmitLocal(EventStats, st, string(Admin)); err != nil {
+				r.log.Warn("broadcast failed", "event", EventStats, "err", err)
 			}
 		}
 	}

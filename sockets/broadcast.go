@@ -112,16 +112,17 @@ func numbers(v any) any {
 	return v
 }
 
-// Counts are this process's connections by transport, and its rooms that
-// count reports true for.
+// Counts are this process's sockets by transport and its rooms by kind.
 type Counts struct {
-	WebSocket, Polling, Rooms int
+	WebSocket, Polling int
+	Rooms              map[string]int
 }
 
-// Count counts this process's sockets by transport and the rooms for which
-// named reports true.
-func (s *Server) Count(named func(room string) bool) Counts {
-	var c Counts
+// Count counts this process's sockets by transport, and its rooms by the
+// kind that kind names ("" for a room not counted). Stats and metrics both
+// count through here.
+func (s *Server) Count(kind func(room string) string) Counts {
+	c := Counts{Rooms: map[string]int{}}
 	s.IO.Sockets().Sockets().Range(func(_ socket.SocketId, so *socket.Socket) bool {
 		if t := so.Conn().Transport(); t != nil && t.Name() == "polling" {
 			c.Polling++
@@ -131,8 +132,8 @@ func (s *Server) Count(named func(room string) bool) Counts {
 		return true
 	})
 	s.IO.Sockets().Adapter().Rooms().Range(func(r socket.Room, _ *types.Set[socket.SocketId]) bool {
-		if named(string(r)) {
-			c.Rooms++
+		if k := kind(string(r)); k != "" {
+			c.Rooms[k]++
 		}
 		return true
 	})
