@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -54,6 +55,7 @@ type App struct {
 	stopStats          context.CancelFunc
 	statsCtx           context.Context
 
+	served       atomic.Bool // Run serves the listeners
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -207,6 +209,7 @@ func (a *App) Run(ctx context.Context, stderr io.Writer) error {
 	if a.cfg.Demo {
 		go runDemo(a.statsCtx, a.log, "http://"+loopback(a.Addr()), a.secrets.APIKey)
 	}
+	a.served.Store(true)
 	serveErr := make(chan error, 2)
 	if a.metrics != nil {
 		go func() { serveErr <- a.metrics.Serve(a.mln) }()

@@ -240,3 +240,42 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatalf("a second Shutdown: %v", err)
 	}
 }
+
+// Run serves until its context ends, then shuts down and returns nil: what
+// SIGTERM does to the process (exit code 0).
+func TestRunStopsCleanly(t *testing.T) {
+	cfg := Config{
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), APIKey: testKey, Secret: "e2e-secret-0123456789abcdef",
+		RedisPrefix: "socket.io", MaxMessageBytes: 1 << 20, Transports: []string{"websocket"},
+		ConnectTimeout: 5 * time.Second, ShutdownTimeout: 5 * time.Second, ShutdownDelay: 50 * time.Millisecond,
+		SocketRate: 50, SocketBurst: 100,
+	}
+	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, io.Discard) }()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		res, err := http.Get("http://" + a.Addr() + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 5 s: %v", err)
+		}
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run after its context ended: %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10 s of its context ending")
+	}
+}

@@ -40,7 +40,9 @@ func (a *App) shutdown(ctx context.Context) error {
 	}
 	shutdown := make(chan error, 1)
 	go func() { shutdown <- a.srv.Shutdown(ctx) }() // stops accepting first
-	_ = a.ln.Close()                                // also when Run never served it
+	if !a.served.Load() {
+		_ = a.ln.Close() // Shutdown closes only the listeners it serves
+	}
 	if a.node != nil {
 		a.node.Stopping()
 	}
@@ -56,7 +58,9 @@ func (a *App) shutdown(ctx context.Context) error {
 		if err := a.metrics.Shutdown(ctx); err != nil {
 			_ = a.metrics.Close()
 		}
-		_ = a.mln.Close()
+		if !a.served.Load() {
+			_ = a.mln.Close()
+		}
 	}
 	a.closeParts()
 	a.log.Info("stopped")

@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ordercast/ordercast/internal/testenv"
 	"github.com/ordercast/ordercast/orders"
 )
 
@@ -249,7 +250,7 @@ func FuzzLastEventID(f *testing.F) {
 // signature is exactly the one the secret gives; the clock is fixed so
 // that seed signatures stay valid.
 func FuzzWebhookSignature(f *testing.F) {
-	clock := newFakeClock()
+	clock := testenv.NewClock()
 	srv := newSecServer(f, Config{WebhookSecret: webhookSecret, MaxMessageBytes: 64 << 10}, clock.Now)
 	f.Fuzz(func(t *testing.T, ts, sig string, body []byte) {
 		req := apiRequest("POST", "/api/orders", secAPIKey, body)

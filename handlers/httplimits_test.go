@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
 	"github.com/ordercast/ordercast/auth"
+	"github.com/ordercast/ordercast/internal/testenv"
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/ordercast/ordercast/sockets"
 	"github.com/ordercast/ordercast/store"
@@ -100,7 +101,7 @@ func errorCode(body []byte) string {
 // customer requests and bad credentials, and never the shop backend or
 // staff; X-Forwarded-For only counts from a trusted proxy.
 func TestHTTPRateLimit(t *testing.T) {
-	clock := newFakeClock()
+	clock := testenv.NewClock()
 	srv := newSecServer(t, Config{HTTPRatePerIP: 1, HTTPBurstPerIP: 3}, clock.Now)
 	staff, err := srv.signer.Issue("Sam", auth.RoleSupport, time.Hour)
 	if err != nil {
@@ -156,7 +157,7 @@ func TestHTTPRateLimit(t *testing.T) {
 }
 
 func TestHTTPRateLimitTrustedProxy(t *testing.T) {
-	clock := newFakeClock()
+	clock := testenv.NewClock()
 	srv := newSecServer(t, Config{HTTPRatePerIP: 1, HTTPBurstPerIP: 1, TrustedProxies: []string{"10.0.0.0/8"}}, clock.Now)
 	get := func(remote, xff string) int {
 		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)

@@ -49,7 +49,10 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		level := slog.LevelInfo
 		attrs := []any{"id", rid, "method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "remote", c.ClientIP()}
-		if c.Writer.Status() >= 500 {
+		switch st := c.Writer.Status(); {
+		case st == http.StatusServiceUnavailable:
+			level = slog.LevelWarn // not ready, or shutting down: expected
+		case st >= 500:
 			level = slog.LevelError
 			if len(c.Errors) > 0 {
 				attrs = append(attrs, "err", c.Errors.String())

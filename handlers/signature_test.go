@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/auth"
+	"github.com/ordercast/ordercast/internal/testenv"
 )
 
 const webhookSecret = "whsec-test-0123456789"
@@ -18,7 +19,7 @@ func orderBody(id string) string {
 }
 
 func TestWebhookSignature(t *testing.T) {
-	clock := newFakeClock()
+	clock := testenv.NewClock()
 	srv := newSecServer(t, Config{WebhookSecret: webhookSecret, MaxMessageBytes: 4096}, clock.Now)
 	now := clock.Now().Unix()
 	staff, err := srv.signer.Issue("Sam", auth.RoleSupport, time.Hour)
@@ -123,7 +124,7 @@ func TestWebhookSignatureOff(t *testing.T) {
 
 // Replays are remembered only while their timestamp is in the window.
 func TestWebhookReplayCachePrunes(t *testing.T) {
-	clock := newFakeClock()
+	clock := testenv.NewClock()
 	v := newWebhookVerifier(webhookSecret, clock.Now)
 	for i := range 100 {
 		ts := clock.Now().Unix()

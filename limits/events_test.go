@@ -3,6 +3,8 @@ package limits
 import (
 	"testing"
 	"time"
+
+	"github.com/ordercast/ordercast/internal/testenv"
 )
 
 // phase sends events evenly spaced at perSecond for dur; perSecond 0 is
@@ -21,7 +23,7 @@ type eventsRun struct {
 	lastAbusive bool
 }
 
-func runEvents(l *Events, clock *fakeClock, phases []phase) eventsRun {
+func runEvents(l *Events, clock *testenv.Clock, phases []phase) eventsRun {
 	start := clock.Now()
 	r := eventsRun{firstAbusive: -1}
 	for _, p := range phases {
@@ -87,7 +89,7 @@ func TestEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := testenv.NewClock()
 			l := NewEvents(rate, burst, clock.Now)
 			got := runEvents(l, clock, tt.phases)
 			if d := got.allowed - tt.allowed; d < -tt.tolerance || d > tt.tolerance {
@@ -115,7 +117,7 @@ func TestEventsRecovers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := testenv.NewClock()
 			l := NewEvents(50, 100, clock.Now)
 			runEvents(l, clock, []phase{{dur: tt.flood, perSecond: 10_000}})
 			if ok, _ := l.Allow(); ok {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/ordercast/ordercast/internal/testenv"
 )
 
 func TestPerAddress(t *testing.T) {
@@ -38,7 +40,7 @@ func TestPerAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := testenv.NewClock()
 			l := NewPerAddress(tt.rate, tt.burst, clock.Now)
 			for i, s := range tt.steps {
 				clock.Advance(s.advance)
@@ -71,7 +73,7 @@ func TestPerAddressSweeps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
+			clock := testenv.NewClock()
 			l := NewPerAddress(tt.rate, tt.burst, clock.Now)
 			for i := range 5000 {
 				l.Allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256))

@@ -31,64 +31,6 @@ type SQLite struct {
 	stmts sqliteStmts
 }
 
-// sqliteStmts are prepared at open and closed by Close. The write ones
-// are bound into each transaction with Tx.StmtContext, which reuses the
-// preparation on the writer's single connection.
-type sqliteStmts struct {
-	lockedOrder *sql.Stmt // write: the order Append builds on
-	insertEvent *sql.Stmt // write
-	updateOrder *sql.Stmt // write: Append's new last_seq, updated_at, status
-	getOrder    *sql.Stmt // read
-	orderHash   *sql.Stmt // read: order and token hash
-	events      *sql.Stmt // read
-}
-
-func (st *sqliteStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{st.lockedOrder, st.insertEvent, st.updateOrder, st.getOrder, st.orderHash, st.events}
-}
-
-// prepare prepares every statement of st, the write ones on write and the
-// read ones on read. On error the ones prepared so far are closed.
-func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
-	for _, p := range []struct {
-		db    *sql.DB
-		dst   **sql.Stmt
-		query string
-	}{
-		{write, &st.lockedOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
-		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ? WHERE id = ?`},
-		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
-		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash FROM orders WHERE id = ?`},
-		{read, &st.events, `SELECT ` + sqliteEventCols + ` FROM events WHERE order_id = ? AND seq > ? ORDER BY seq`},
-	} {
-		stmt, err := p.db.PrepareContext(ctx, p.query)
-		if err != nil {
-			_ = st.close()
-			return fmt.Errorf("prepare %q: %w", p.query, err)
-		}
-		*p.dst = stmt
-	}
-	return nil
-}
-
-func (st *sqliteStmts) close() error {
-	var errs []error
-	for _, stmt := range st.all() {
-		if stmt != nil {
-			errs = append(errs, stmt.Close())
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// sqliteTimeLayout has fixed width, so stored times also sort as text.
-const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
-
-const sqliteOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at"
-
-const sqliteEventCols = "order_id, seq, type, status, note, by_name, from_role, author, text, at"
-
 // OpenSQLite opens (creating it and its directory if needed) the database
 // file at path and applies pending migrations.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
@@ -359,36 +301,4 @@ func (s *SQLite) insertEvent(ctx context.Context, tx *sql.Tx, e orders.Event) er
 		return fmt.Errorf("insert event %d: %w", e.Seq, err)
 	}
 	return nil
-}
-
-// scanSQLiteOrder scans sqliteOrderCols followed by extra.
-func scanSQLiteOrder(r interface{ Scan(...any) error }, extra ...any) (orders.Order, error) {
-	var o orders.Order
-	var items []byte
-	var created, updated string
-	dest := append([]any{&o.ID, &o.Customer, &items, &o.Total, &o.Currency, &o.Status, &o.LastSeq, &created, &updated}, extra...)
-	if err := r.Scan(dest...); err != nil {
-		return orders.Order{}, err
-	}
-	var err error
-	if o.Items, err = decodeItems(items); err != nil {
-		return orders.Order{}, err
-	}
-	if o.CreatedAt, err = parseSQLiteTime(created); err != nil {
-		return orders.Order{}, err
-	}
-	if o.UpdatedAt, err = parseSQLiteTime(updated); err != nil {
-		return orders.Order{}, err
-	}
-	return o, nil
-}
-
-func sqliteTime(t time.Time) string { return t.UTC().Format(sqliteTimeLayout) }
-
-func parseSQLiteTime(s string) (time.Time, error) {
-	t, err := time.Parse(sqliteTimeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
-	}
-	return t, nil
 }
