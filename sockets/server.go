@@ -78,8 +78,16 @@ func New(cfg Config) *Server {
 		}
 	})
 	// pollguard.go: defect 6 and input hardening; sealwriter.go: defect 10;
-	// origin.go: the v3.0.6 Origin regression.
-	s.handler = allowOrigins(guardPolling(sealWrites(io.ServeHandler(nil)), cfg.MaxMessageBytes, io.Engine()), cfg.AllowOrigin)
+	// origin.go: the v3.0.6 Origin regression; upgradewait.go, pollclose.go:
+	// protocol conformance (doc.go).
+	engineHandler := io.ServeHandler(nil) // creates the engine: before io.Engine()
+	eio := io.Engine()
+	s.handler = allowOrigins(
+		waitUpgrade(eio,
+			guardPolling(
+				noopBeforeClose(eio, cfg.MaxMessageBytes, sealWrites(engineHandler)),
+				cfg.MaxMessageBytes, eio)),
+		cfg.AllowOrigin)
 	binaryTimeout := cfg.BinaryTimeout
 	if binaryTimeout <= 0 {
 		binaryTimeout = 10 * time.Second
