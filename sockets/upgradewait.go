@@ -28,8 +28,10 @@ import (
 // before it sends "5", and a parked GET is answered with a NOOP within that
 // interval anyway, so this GET is late by at most as much again.
 //
-// Each session's upgrade is watched from its first WebSocket request on
-// (a probe read before the watch would be missed), until it closes.
+// The wait starts as soon as the WebSocket request is in: the client has
+// its 101 before the engine marks the session upgrading. Each session's
+// upgrade is watched from its first WebSocket request on (a probe read
+// before the watch would be missed), until it closes.
 func waitUpgrade(eio engine.BaseServer, next http.Handler) http.Handler {
 	u := &upgradeWatches{eio: eio, watches: map[string]*upgradeWatch{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +40,11 @@ func waitUpgrade(eio engine.BaseServer, next http.Handler) http.Handler {
 		switch {
 		case sid == "" || r.Method != http.MethodGet:
 		case websocket.IsWebSocketUpgrade(r):
-			u.watch(sid)
+			if uw := u.watch(sid); uw != nil {
+				// The engine has attached the WebSocket (MaybeUpgrade) when
+				// it returns, or refused it.
+				defer uw.attached.fire()
+			}
 		case q.Get("transport") == "polling":
 			u.wait(r, sid)
 		}
@@ -60,22 +66,24 @@ type upgradeWatches struct {
 
 // upgradeWatch is one session's upgrade.
 type upgradeWatch struct {
-	probed *signal // the probe was answered ("upgrading")
-	done   *signal // upgraded, or the session closed
+	attached *signal // the engine has handled the WebSocket request
+	probed   *signal // the probe was answered ("upgrading")
+	done     *signal // upgraded, or the session closed
 }
 
-// watch starts watching session sid's upgrade, once per session.
-func (u *upgradeWatches) watch(sid string) {
+// watch starts watching session sid's upgrade, once per session; it
+// returns the new watch, or nil.
+func (u *upgradeWatches) watch(sid string) *upgradeWatch {
 	conn, ok := u.eio.Clients().Load(sid)
 	if !ok || conn.Upgraded() {
-		return
+		return nil
 	}
 	u.mu.Lock()
 	if u.watches[sid] != nil {
 		u.mu.Unlock()
-		return
+		return nil
 	}
-	uw := &upgradeWatch{probed: newSignal(), done: newSignal()}
+	uw := &upgradeWatch{attached: newSignal(), probed: newSignal(), done: newSignal()}
 	u.watches[sid] = uw
 	u.mu.Unlock()
 	_ = conn.Once("upgrading", func(...any) { uw.probed.fire() })
@@ -86,18 +94,23 @@ func (u *upgradeWatches) watch(sid string) {
 		delete(u.watches, sid)
 		u.mu.Unlock()
 	})
+	return uw
 }
 
 // wait holds a polling GET while session sid is upgrading (see waitUpgrade).
 func (u *upgradeWatches) wait(r *http.Request, sid string) {
 	conn, ok := u.eio.Clients().Load(sid)
-	if !ok || !conn.Upgrading() {
+	if !ok || conn.Upgraded() {
 		return
 	}
 	u.mu.Lock()
 	uw := u.watches[sid]
 	u.mu.Unlock()
 	if uw == nil {
+		return
+	}
+	// Attaching takes microseconds once the request is in.
+	if !uw.attached.wait(r, probeWait, uw.done.ch) || !conn.Upgrading() {
 		return
 	}
 	if !uw.probed.wait(r, probeWait, uw.done.ch) {
