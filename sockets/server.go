@@ -34,6 +34,9 @@ type Config struct {
 	// BinaryTimeout bounds how long a binary packet may take to arrive
 	// whole (binarywatch.go); 0: 10 s.
 	BinaryTimeout time.Duration
+	// MaxAttachments bounds the binary attachments of one Socket.IO packet
+	// (parser.go); 0: 1, all ordercast's JSON events need.
+	MaxAttachments int
 	// AllowOrigin reports whether a cross-origin browser may open a
 	// WebSocket (origin.go); nil: same origin only.
 	AllowOrigin func(origin string) bool
@@ -146,7 +149,7 @@ func options(cfg Config) *socket.ServerOptions {
 	// (bench/RESULTS.md).
 	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: math.MaxInt32})
 	opts.SetHttpCompression(nil)
-	opts.SetParser(strictParser{})
+	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0))})
 	if cfg.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(cfg.RecoveryWindow.Milliseconds())
