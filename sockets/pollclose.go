@@ -7,29 +7,27 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 )
 
-// noopBeforeClose makes a polling client's CLOSE end its pending GET with
+// closeAfterPark makes a polling client's CLOSE end its pending GET with
 // a NOOP ("6"), as Node does (engine.io-protocol and socket.io-protocol
 // suites, "close: HTTP long-polling: forcefully close the session": a GET
 // and a POST "1" sent together; the GET gets "6", the next GET 400).
 //
-// The engine does queue that NOOP (servers/engine/v3/transports/polling.go
-// OnClose), but closes the session in the same call, and workaround 3 then
-// ends the pending GET: the NOOP is written by the queue's goroutine, and
-// usually loses, so the GET got CLOSE ("1"). And as the GET and the POST
-// are read on goroutines of their own, the POST often reached the engine
-// first: the session was gone, and the GET, sent first, got 400.
+// The engine answers a parked GET with that NOOP when the CLOSE arrives
+// (servers/engine/v3/transports/polling.go OnClose; on v3.0.6 it is
+// written, defect 3). But the GET and the POST are read on goroutines of
+// their own, and the POST often reached the engine first: the session was
+// gone, and the GET, sent first, got 400 "Session ID unknown" (Node reads
+// them in order on one thread).
 //
-// So a POST whose payload holds a CLOSE packet, for a polling session,
-// first waits (at most closeWaitGET) for a GET to be parked, then answers
-// that GET with a NOOP and waits (at most closeWaitNOOP) until it is
-// written, and only then reaches the engine. The client is leaving: the
+// So a POST whose payload holds a CLOSE packet, for a polling session
+// with no GET parked, first waits (at most closeWaitGET) for a GET to be
+// parked, and only then reaches the engine. The client is leaving: the
 // wait costs nothing but its own POST's answer.
-func noopBeforeClose(eio engine.BaseServer, maxBody int64, next http.Handler) http.Handler {
+func closeAfterPark(eio engine.BaseServer, maxBody int64, next http.Handler) http.Handler {
 	if maxBody <= 0 {
 		maxBody = eio.Opts().MaxHttpBufferSize()
 	}
@@ -51,40 +49,29 @@ func noopBeforeClose(eio engine.BaseServer, maxBody int64, next http.Handler) ht
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
 		if err == nil && holdsClose(b) {
 			if t := conn.Transport(); t != nil && t.Name() == transports.POLLING {
-				noopFirst(r, t)
+				waitParked(r, t)
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-const (
-	closeWaitGET  = 200 * time.Millisecond
-	closeWaitNOOP = time.Second
-)
+// closeWaitGET bounds how long a CLOSE waits for its session's GET.
+const closeWaitGET = 200 * time.Millisecond
 
-// noopFirst answers polling transport t's pending GET (or one parked
-// within closeWaitGET) with a NOOP, and waits until it is written.
-func noopFirst(r *http.Request, t transports.Transport) {
-	if !t.Writable() {
-		parked := make(chan struct{})
-		var once sync.Once
-		// A leftover listener goes with the transport: the session is closing.
-		_ = t.Once("ready", func(...any) { once.Do(func() { close(parked) }) })
-		if !t.Writable() && !waitFor(r, parked, closeWaitGET) {
-			return
-		}
-	}
-	written := make(chan struct{})
-	var once sync.Once
-	_ = t.Once("drain", func(...any) { once.Do(func() { close(written) }) })
-	// As the engine's own upgrade check does: Send marks the transport
-	// unwritable at once, so that no other write takes this GET.
-	if !t.Writable() {
+// waitParked returns once polling transport t has a GET parked (it is
+// writable), or closeWaitGET passed.
+func waitParked(r *http.Request, t transports.Transport) {
+	if t.Writable() {
 		return
 	}
-	t.Send([]*packet.Packet{{Type: packet.NOOP}})
-	waitFor(r, written, closeWaitNOOP)
+	parked := make(chan struct{})
+	var once sync.Once
+	// A leftover listener goes with the transport: the session is closing.
+	_ = t.Once("ready", func(...any) { once.Do(func() { close(parked) }) })
+	if !t.Writable() {
+		waitFor(r, parked, closeWaitGET)
+	}
 }
 
 // waitFor reports whether ch was closed within d and before r's client left.

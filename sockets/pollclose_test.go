@@ -12,9 +12,10 @@ import (
 
 // A polling client that sends CLOSE gets NOOP ("6") on its pending GET and
 // 400 on the next one, as from Node (protocol suites, "forcefully close
-// the session"). Without noopBeforeClose, workaround 3 ended the GET before
-// the engine's own NOOP was written ("1" instead), and a POST that reached
-// the engine before the GET sent with it left that GET a 400.
+// the session"). Without closeAfterPark, a POST that reached the engine
+// before the GET sent with it left that GET a 400 ("GET and CLOSE sent
+// together": round 0 of the first run on v3.0.6). The "parked" rows pass
+// without it since v3.0.6 (defect 3) and guard that fix.
 func TestClientCloseAnswersPendingGET(t *testing.T) {
 	s := New(Config{Transports: []string{"polling", "websocket"}, ConnectTimeout: 10 * time.Second})
 	srv := httptest.NewServer(s)

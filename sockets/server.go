@@ -88,7 +88,7 @@ func New(cfg Config) *Server {
 	s.handler = allowOrigins(
 		waitUpgrade(eio,
 			guardPolling(
-				noopBeforeClose(eio, cfg.MaxMessageBytes, sealWrites(engineHandler)),
+				closeAfterPark(eio, cfg.MaxMessageBytes, sealWrites(engineHandler)),
 				cfg.MaxMessageBytes, eio)),
 		cfg.AllowOrigin)
 	binaryTimeout := cfg.BinaryTimeout
