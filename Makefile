@@ -2,7 +2,7 @@
 BIN      := ordercast
 BUNDLE   := node_modules/socket.io-client/dist/socket.io.min.js
 
-.PHONY: all build assets run test test-go test-e2e fuzz bench clean deps
+.PHONY: all build assets run test test-go test-e2e fuzz bench clean deps conformance
 
 all: build
 
@@ -63,3 +63,10 @@ bench: build
 
 clean:
 	rm -f $(BIN) public/assets/socket.io.min.js public/assets/socket.io.min.js.map
+
+# The official protocol test suites against ordercast's Socket.IO
+# construction (e2e/conformance): SOCKETIO_PROTOCOL_DIR and
+# ENGINEIO_PROTOCOL_DIR are checkouts of socketio/socket.io-protocol and
+# socketio/engine.io-protocol; CONFORMANCE_RUNS runs each suite that often.
+conformance:
+	e2e/conformance/run.sh

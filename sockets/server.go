@@ -34,6 +34,9 @@ type Config struct {
 	// BinaryTimeout bounds how long a binary packet may take to arrive
 	// whole (binarywatch.go); 0: 10 s.
 	BinaryTimeout time.Duration
+	// MaxAttachments bounds the binary attachments of one Socket.IO packet
+	// (parser.go); 0: 1, all ordercast's JSON events need.
+	MaxAttachments int
 	// AllowOrigin reports whether a cross-origin browser may open a
 	// WebSocket (origin.go); nil: same origin only.
 	AllowOrigin func(origin string) bool
@@ -78,8 +81,16 @@ func New(cfg Config) *Server {
 		}
 	})
 	// pollguard.go: defect 6 and input hardening; sealwriter.go: defect 10;
-	// origin.go: the v3.0.6 Origin regression.
-	s.handler = allowOrigins(guardPolling(sealWrites(io.ServeHandler(nil)), cfg.MaxMessageBytes, io.Engine()), cfg.AllowOrigin)
+	// origin.go: the v3.0.6 Origin regression; upgradewait.go, pollclose.go:
+	// protocol conformance (doc.go).
+	engineHandler := io.ServeHandler(nil) // creates the engine: before io.Engine()
+	eio := io.Engine()
+	s.handler = allowOrigins(
+		waitUpgrade(eio,
+			guardPolling(
+				closeAfterPark(eio, cfg.MaxMessageBytes, sealWrites(engineHandler)),
+				cfg.MaxMessageBytes, eio)),
+		cfg.AllowOrigin)
 	binaryTimeout := cfg.BinaryTimeout
 	if binaryTimeout <= 0 {
 		binaryTimeout = 10 * time.Second
@@ -87,8 +98,9 @@ func New(cfg Config) *Server {
 	// Per-session listeners, added before the client has its OPEN packet
 	// (sessions.go: defect 15).
 	onOpened(io.Engine(),
-		limitBinary(cfg.MaxMessageBytes, binaryTimeout), // binarywatch.go: defect 7
-		holdUntilJoined(io, 5*time.Second),              // connectgate.go: defect 9
+		limitBinary(cfg.MaxMessageBytes, binaryTimeout),      // binarywatch.go: defect 7
+		holdUntilJoined(io, 5*time.Second),                   // connectgate.go: defect 9
+		pongAfterPingTimer(io.Engine().Opts().PingTimeout()), // pongwait.go: defect 18
 	)
 	return s
 }
@@ -137,7 +149,7 @@ func options(cfg Config) *socket.ServerOptions {
 	// (bench/RESULTS.md).
 	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: math.MaxInt32})
 	opts.SetHttpCompression(nil)
-	opts.SetParser(strictParser{})
+	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0))})
 	if cfg.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(cfg.RecoveryWindow.Milliseconds())
