@@ -127,7 +127,13 @@ func churnPolling(c *http.Client, base string) error {
 	if b, err := get(c, url); err != nil || !strings.HasPrefix(b, "40{") {
 		return fmt.Errorf("CONNECT reply %q: %v", b, err)
 	}
-	return post(c, url, "1") // the client closes
+	// As a real client: a long-poll is pending when it closes.
+	polled := make(chan error, 1)
+	go func() { _, err := get(c, url); polled <- err }()
+	if err := post(c, url, "1"); err != nil { // the client closes
+		return err
+	}
+	return <-polled
 }
 
 func churnUpgrade(c *http.Client, base, wsBase string) error {

@@ -98,9 +98,8 @@ func New(cfg Config) *Server {
 	// Per-session listeners, added before the client has its OPEN packet
 	// (sessions.go: defect 15).
 	onOpened(io.Engine(),
-		limitBinary(cfg.MaxMessageBytes, binaryTimeout),      // binarywatch.go: defect 7
-		holdUntilJoined(io, 5*time.Second),                   // connectgate.go: defect 9
-		pongAfterPingTimer(io.Engine().Opts().PingTimeout()), // pongwait.go: defect 18
+		limitBinary(cfg.MaxMessageBytes, binaryTimeout), // binarywatch.go: defect 7
+		holdUntilJoined(io, 5*time.Second),              // connectgate.go: defect 9
 	)
 	return s
 }
