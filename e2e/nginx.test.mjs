@@ -1,5 +1,5 @@
 // Two ordercast processes behind nginx (from Debian: apt-get install -y
-// nginx), with the README's configuration: sticky by client address for
+// nginx), with the configuration of docs/operations.md: sticky by client address for
 // long-polling, WebSocket upgrade headers, no buffering for SSE. nginx runs
 // as a child process on loopback ports with a generated config in a temp
 // dir. Clients come from different loopback addresses (127.0.0.x), so they
@@ -26,7 +26,7 @@ const skip = (await need(tool('nginx', ...['/usr/sbin/nginx', '/usr/local/sbin/n
   redisAt(SHARED_REDIS))) ?? false;
 
 /**
- * The README's nginx configuration (http-level part), for these upstreams.
+ * The nginx configuration of docs/operations.md (http-level part), for these upstreams.
  * Keep the two in step.
  */
 function ordercastNginx(upstreams, listen) {
@@ -70,7 +70,7 @@ let servers;
 let lb; // {url, apiKey}
 let accessLog;
 if (!skip) {
-  // As the README says: believe nginx's X-Forwarded-For, so per-address
+  // As docs/operations.md says: believe nginx's X-Forwarded-For, so per-address
   // limits see each client rather than nginx.
   ({ servers } = await startCluster(2, { databaseUrl: pgSchema(), redisUrl: SHARED_REDIS, args: ['--trusted-proxies', '127.0.0.1'] }));
   const dir = tempDir('ordercast-nginx-');

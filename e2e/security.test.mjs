@@ -535,7 +535,7 @@ test('SQL metacharacters and HTML in every field: refused or stored verbatim, no
   await victimsStillServed('SQL metacharacters and HTML');
 });
 
-test('signed service calls (--webhook-secret): the README example works; unsigned, altered, stale and replayed calls get 401', async () => {
+test('signed service calls (--webhook-secret): the SECURITY.md example works; unsigned, altered, stale and replayed calls get 401', async () => {
   const whsec = 'whsec-e2e-0123456789abcdef';
   secrets.add(whsec);
   const s = await startServer({ args: ['--webhook-secret', whsec] });

@@ -273,7 +273,7 @@ func (s *rawSocket) close() { _ = s.ws.Close() }
 
 // connectRaw dials and joins "/" with auth, retrying as the stock client
 // does: the library loses about one CONNECT in 200 on a busy machine
-// (README, library defect 2).
+// (sockets/doc.go, defect 2).
 func connectRaw(tb testing.TB, url string, auth map[string]any) *rawSocket {
 	tb.Helper()
 	for try := 1; ; try++ {

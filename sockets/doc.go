@@ -133,7 +133,7 @@
 //
 // # Protocol conformance
 //
-// make conformance (e2e/conformance, README) runs the official
+// make conformance (e2e/conformance, docs/testing.md) runs the official
 // socket.io-protocol (32 tests) and engine.io-protocol (24 tests) suites
 // against a fixture built from New with the suites' reference handlers and
 // options. On 2 shared cores, 5 runs of each: before these workarounds,

@@ -73,7 +73,7 @@ func TestOnOpenedRunsBeforeTheClientHasOpen(t *testing.T) {
 	// More flushes of the same session (the CONNECT reply) run nothing more.
 	// The CONNECT is sent again on the same session if its reply does not
 	// come: the library may drop a CONNECT that arrives right after the
-	// OPEN packet (README, library defect 2).
+	// OPEN packet (sockets/doc.go, defect 2).
 	for try := 1; ; try++ {
 		if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
 			t.Fatal(err)
