@@ -34,7 +34,7 @@ function cycle(url, transports, upgrade) {
 
 // n cycles, 25 at a time. A cycle that fails to connect is retried and
 // counted: the leak is about connections that did open and close.
-async function cycles(url, n, transports, upgrade, concurrency = 25) {
+async function cycles(url, n, transports, upgrade, concurrency = 25, tolerance = n / 100) {
   let next = 0;
   const failures = [];
   const worker = async () => {
@@ -43,7 +43,7 @@ async function cycles(url, n, transports, upgrade, concurrency = 25) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  assert.ok(failures.length <= n / 100, `${failures.length} failed connects: ${failures.slice(0, 5)}`);
+  assert.ok(failures.length <= tolerance, `${failures.length} failed connects: ${failures.slice(0, 5)}`);
   return failures.length;
 }
 
@@ -51,7 +51,9 @@ async function cycles(url, n, transports, upgrade, concurrency = 25) {
 // leak its transport's write-queue goroutine for good.
 test('2,000 client-closed connections per transport mode leave no goroutine behind', { timeout: 400_000 }, async () => {
   const server = await startServer({ args: ['--recovery-window', '0', '--http-rate-per-ip', '0'] });
-  await cycles(server.url, 20, ['polling', 'websocket'], true); // warm up pools and timers
+  // Warm up pools and timers; the measured rounds below allow 1% of
+  // connects to fail (and retry them), so the warm-up allows one too.
+  await cycles(server.url, 20, ['polling', 'websocket'], true, 25, 1);
   const baseline = await waitFor(async () => {
     const a = await goroutines(server);
     const b = await goroutines(server);
