@@ -95,5 +95,14 @@ test('valid payloads pass', () => {
   checkEvent('stats', { connections: { websocket: 1, polling: 0 }, rooms: 2, eventsPerSecond: 0.5, broadcastLatencyMs: { p50: 0, p99: 1.5 }, nodes: 1 });
   checkAck('order:subscribe', { ok: true, order, events: [statusEvent], presence: { customers: 1, staff: 0 }, supportOnline: 2 });
   checkAck('order:subscribe', { ok: false, error: { code: 'forbidden', message: 'this token is not for this order' } });
+  checkAck('no:such:event', { ok: false, error: { code: 'bad_request', message: 'unknown event' } });
   assert.deepEqual(takeContractErrors(), []);
+});
+
+test('an unknown event is acked bad_request and nothing else', () => {
+  checkAck('no:such:event', { ok: false, error: { code: 'forbidden', message: 'x' } });
+  checkAck('no:such:event', { ok: true });
+  const errs = takeContractErrors();
+  assert.equal(errs.length, 2, errs.join('\n'));
+  assert.ok(errs.every((e) => e.startsWith('ack of no:such:event: ')), errs.join('\n'));
 });
