@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/ordercast/ordercast/app"
@@ -24,6 +25,7 @@ Usage:
   ordercast [serve] [flags]     run the server (the default)
   ordercast token --role support|admin --name NAME [--ttl 12h] [flags]
                                 print a staff token signed with the configured secret
+  ordercast version             print the module version and VCS revision
 Run "ordercast serve -h" or "ordercast token -h" for flags.
 `
 
@@ -44,6 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = tokenCmd(args, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, versionString(debug.ReadBuildInfo()))
 		return 0
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)

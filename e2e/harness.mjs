@@ -32,6 +32,18 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
+import { afterEach } from 'node:test';
+import { checkHTTP, checkEvent, checkAck, takeContractErrors } from './contract.mjs';
+
+// Every response of api(), every event a socket of makeSocket() receives
+// and every ack it gets is checked against docs/openapi.yaml and
+// docs/asyncapi.yaml (contract.mjs); what does not match fails the test
+// that was running. Registered here, at the top level, it runs after every
+// test of each file that imports the harness.
+afterEach(() => {
+  const errs = takeContractErrors();
+  if (errs.length) throw new Error(`traffic does not match docs/openapi.yaml or docs/asyncapi.yaml:\n  ${errs.join('\n  ')}`);
+});
 
 /** Absolute path of the repository root (the parent of e2e/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -264,6 +276,9 @@ export async function api(server, method, urlPath, o = {}) {
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
   httpLog.push({ method, path: urlPath, status: res.status });
+  // fetch follows redirects: the response checked is the final one.
+  const final = res.redirected ? new URL(res.url) : null;
+  checkHTTP({ method: final ? 'GET' : method, path: final ? final.pathname + final.search : urlPath, status: res.status, headers: res.headers, text });
   return { status: res.status, body: parsed, text, headers: res.headers };
 }
 
@@ -311,8 +326,36 @@ export function makeSocket(server, opts = {}) {
     ...opts,
   });
   liveSockets.add(sock);
+  validateTraffic(sock);
   const origDisconnect = sock.disconnect.bind(sock); // close() calls disconnect()
   sock.disconnect = () => { liveSockets.delete(sock); return origDisconnect(); };
+  return sock;
+}
+
+/**
+ * Check a socket's received events and its acks against docs/asyncapi.yaml
+ * (contract.mjs). Acks are checked by wrapping the ack callback of emit;
+ * emitWithAck and timeout() go through emit too.
+ */
+export function validateTraffic(sock) {
+  sock.onAny((event, payload) => checkEvent(event, payload));
+  const emit = sock.emit.bind(sock);
+  sock.emit = (event, ...args) => {
+    const fn = args[args.length - 1];
+    if (typeof fn === 'function') {
+      // socket.io-client calls an ack error-first when a timeout applies or
+      // the callback is emitWithAck's (withError); a timed-out ack has no data.
+      const errFirst = fn.withError || sock.flags?.timeout !== undefined || sock._opts?.ackTimeout !== undefined;
+      const wrapped = function (...a) {
+        if (!errFirst) checkAck(event, a[0]);
+        else if (!a[0]) checkAck(event, a[1]);
+        return fn.apply(this, a);
+      };
+      wrapped.withError = fn.withError;
+      args[args.length - 1] = wrapped;
+    }
+    return emit(event, ...args);
+  };
   return sock;
 }
 

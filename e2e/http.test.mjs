@@ -6,6 +6,7 @@ import {
   startServer, staffToken, api, httpLog, createOrder, postStatus, connect,
   waitFor, collect, emitAck, subscribe, cleanup,
 } from './harness.mjs';
+import { checkHTTP, checkSSE } from './contract.mjs';
 
 let srv; // default limits
 let small; // --max-message-bytes 2000
@@ -360,6 +361,9 @@ test('GET /api/orders: newest first, limit, next cursor, status filter, bad para
  * or rejects when they do not arrive within ms. Comment lines are skipped.
  */
 function sseReader(res) {
+  // Streams bypass api(): check the response and each frame here.
+  const u = new URL(res.url);
+  checkHTTP({ method: 'GET', path: u.pathname + u.search, status: res.status, headers: res.headers, stream: true });
   const reader = res.body.getReader();
   const dec = new TextDecoder();
   const queue = [];
@@ -377,7 +381,10 @@ function sseReader(res) {
         if (m[1] === 'data') ev.data += (ev.data ? '\n' : '') + m[2];
         else ev[m[1]] = m[2];
       }
-      if (ev.data) queue.push({ ...ev, json: JSON.parse(ev.data) });
+      if (ev.data) {
+        queue.push({ ...ev, json: JSON.parse(ev.data) });
+        checkSSE(ev.event, queue[queue.length - 1].json);
+      }
     }
   };
   return {

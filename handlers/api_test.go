@@ -49,7 +49,7 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 		APIKey: auth.NewAPIKey(testAPIKey), Log: log, Checks: []Check{{Name: "store", Fn: st.Ping}},
 		Socket: sio, Public: pages})
 	r.Attach(sio.IO, sio, nil)
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(validateResponses(t, mustSpec(t), r))
 	t.Cleanup(func() { srv.Close(); sio.Close() })
 	return &testServer{Server: srv, signer: signer}
 }

@@ -71,9 +71,13 @@ func newSecServerWith(tb testing.TB, cfg Config, now func() time.Time, beforeTra
 		beforeTrack(sio)
 	}
 	r.Attach(sio.IO, sio, nil)
-	srv := httptest.NewServer(r)
+	var router http.Handler = r
+	if t, ok := tb.(*testing.T); ok { // not inside fuzz targets, where F.Errorf panics
+		router = validateResponses(t, mustSpec(t), router)
+	}
+	srv := httptest.NewServer(router)
 	tb.Cleanup(func() { srv.Close(); sio.Close() })
-	return &secServer{Server: srv, router: r, signer: signer, r: r}
+	return &secServer{Server: srv, router: router, signer: signer, r: r}
 }
 
 // serve runs one request through the router in-process.

@@ -146,6 +146,8 @@ func New(cfg Config, d Deps) *Router {
 		r.GET("/metrics", gin.WrapH(d.Metrics))
 	}
 
+	r.GET("/api/openapi.json", openAPI)
+
 	sio := gin.WrapH(d.Socket)
 	r.GET("/socket.io/*any", lim.limitHandshakes, sio)
 	r.POST("/socket.io/*any", lim.limitHandshakes, sio)
