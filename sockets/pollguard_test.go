@@ -160,11 +160,18 @@ func TestGuardClosingSessions(t *testing.T) {
 		name     string
 		body     string
 		wantPost int
+		wantGet  int // 0: CLOSE, or an unknown sid
 	}{
-		{"a bad Socket.IO packet: the server closes the session", "40\x1e49", 0},
-		{"bad JSON in an event", "40\x1e42[\"x\",", 0},
-		{"an Engine.IO packet type v4 does not have", "9", http.StatusBadRequest},
-		{"a bad type after good packets", "6\x1e40\x1e7x", http.StatusBadRequest},
+		{"a bad Socket.IO packet: the server closes the session", "40\x1e49", 0, 0},
+		{"bad JSON in an event", "40\x1e42[\"x\",", 0, 0},
+		{"an Engine.IO packet type v4 does not have", "9", http.StatusBadRequest, http.StatusBadRequest},
+		{"a bad type after good packets", "6\x1e40\x1e7x", http.StatusBadRequest, http.StatusBadRequest},
+		// As from Node (engine.io-protocol suite, "closes the session upon
+		// invalid packet format"); the library alone answers "ok", drops the
+		// payload and parks the next GET (polling.go OnData ignores
+		// DecodePayload's error).
+		{"not a packet (the protocol suite's)", "abc", http.StatusBadRequest, http.StatusBadRequest},
+		{"a bad packet after a good one", "4hello\x1ez", http.StatusBadRequest, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,6 +192,9 @@ func TestGuardClosingSessions(t *testing.T) {
 			}
 			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
+			if tt.wantGet != 0 && res.StatusCode != tt.wantGet {
+				t.Fatalf("GET after the close: %d %q, want %d", res.StatusCode, b, tt.wantGet)
+			}
 			closed := (res.StatusCode == 200 && slices.Contains(strings.Split(string(b), "\x1e"), "1")) ||
 				(res.StatusCode == 400 && strings.Contains(string(b), "Session ID unknown"))
 			if !closed {
