@@ -165,27 +165,12 @@ func (p *Postgres) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order,
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
 	defer rows.Close()
-	list := []orders.Order{}
-	var positions []int64
-	for rows.Next() {
-		var pos int64
-		o, err := scanPgOrder(rows, &pos)
-		if err != nil {
-			return nil, "", fmt.Errorf("list orders: %w", err)
-		}
-		list, positions = append(list, o), append(positions, pos)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list orders: %w", err)
-	}
-	list, next := page(list, positions, q.limit())
-	return list, next, nil
+	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanPgOrder(rows, pos) }, q.limit())
 }
 
 // Append adds one event to an order in a single transaction that holds the
-// order's row lock. build gets the current order and returns the event (Type
-// and payload, optionally At); an error from build rolls back and is
-// returned wrapped. Keep build quick: writers to the order wait for it.
+// order's row lock: cmd decides the event against the current order (the
+// domain's rule); an error from it rolls back and is returned wrapped.
 func (p *Postgres) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
 	var ev orders.Event
 	var o orders.Order

@@ -205,21 +205,7 @@ func (s *SQLite) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, s
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
 	defer rows.Close()
-	list := []orders.Order{}
-	var positions []int64
-	for rows.Next() {
-		var pos int64
-		o, err := scanSQLiteOrder(rows, &pos)
-		if err != nil {
-			return nil, "", fmt.Errorf("list orders: %w", err)
-		}
-		list, positions = append(list, o), append(positions, pos)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list orders: %w", err)
-	}
-	list, next := page(list, positions, q.limit())
-	return list, next, nil
+	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanSQLiteOrder(rows, pos) }, q.limit())
 }
 
 // Append adds one event to an order in a single transaction that holds the

@@ -194,6 +194,33 @@ func listSQL(q ListQuery, before int64, cols string, ph func(n int) string) (str
 	return query, args
 }
 
+// rowsOf is what a driver's result set offers for a list (database/sql
+// and pgx alike).
+type rowsOf interface {
+	Next() bool
+	Err() error
+}
+
+// readPage scans a listSQL result with scan (which also reads each row's
+// position) and cuts it to a page.
+func readPage(rows rowsOf, scan func(pos *int64) (orders.Order, error), limit int) ([]orders.Order, string, error) {
+	list := []orders.Order{}
+	var positions []int64
+	for rows.Next() {
+		var pos int64
+		o, err := scan(&pos)
+		if err != nil {
+			return nil, "", fmt.Errorf("list orders: %w", err)
+		}
+		list, positions = append(list, o), append(positions, pos)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list orders: %w", err)
+	}
+	list, next := page(list, positions, limit)
+	return list, next, nil
+}
+
 // page cuts the extra row listSQL asked for and returns the cursor after the
 // page, or "" when nothing follows.
 func page(list []orders.Order, positions []int64, limit int) ([]orders.Order, string) {
