@@ -82,6 +82,7 @@ func parseServe(args []string) (config, error) {
 	e.string(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: SQLite in the data dir")
 	e.string(&c.RedisURL, "redis-url", "REDIS_URL", "", "Redis URL for the Socket.IO adapter; empty: in-memory")
 	e.string(&c.RedisPrefix, "redis-prefix", "ORDERCAST_REDIS_PREFIX", "socket.io", "Redis channel prefix: the key option of Node services sharing the rooms")
+	e.bool(&c.RedisNodePeers, "redis-node-peers", "ORDERCAST_REDIS_NODE_PEERS", false, "Node socket.io servers with the Redis adapter share the rooms: send them ordercast's room events too (one more adapter broadcast per event, evaluated by every process)")
 	e.string(&origins, "allowed-origins", "ORDERCAST_ALLOWED_ORIGINS", "", "comma-separated origins allowed besides the same origin")
 	e.string(&c.MetricsAddr, "metrics-addr", "ORDERCAST_METRICS_ADDR", "", "separate listener for /metrics (and pprof); empty: main listener")
 	e.int64(&c.MaxMessageBytes, "max-message-bytes", "ORDERCAST_MAX_MESSAGE_BYTES", 1_000_000, "largest HTTP body or Socket.IO message")

@@ -120,6 +120,7 @@ func (a *App) socketConfig() sockets.Config {
 		ConnectTimeout:  a.cfg.ConnectTimeout,
 		RecoveryWindow:  a.cfg.RecoveryWindow,
 		AllowOrigin:     a.cfg.AllowedOrigins.Allows,
+		ForeignPeers:    a.cfg.RedisNodePeers,
 	}
 	if a.node != nil {
 		c.Adapter = a.node.Adapter()

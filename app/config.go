@@ -10,13 +10,16 @@ import (
 // Config is what the app is built from (main.go reads it from flags and
 // the environment).
 type Config struct {
-	Addr            string
-	DataDir         string
-	APIKey          string
-	Secret          string
-	DatabaseURL     string
-	RedisURL        string
-	RedisPrefix     string
+	Addr        string
+	DataDir     string
+	APIKey      string
+	Secret      string
+	DatabaseURL string
+	RedisURL    string
+	RedisPrefix string
+	// RedisNodePeers: Node socket.io servers share the rooms on Redis and
+	// get ordercast's room events too.
+	RedisNodePeers  bool
 	AllowedOrigins  origin.List
 	MetricsAddr     string
 	MaxMessageBytes int64

@@ -25,7 +25,7 @@ let emitter;
 let nodeIo;
 let nodeUrl;
 if (!skip) {
-  ({ servers: [G] } = await startCluster(1, { databaseUrl: pgSchema(), redisUrl: SHARED_REDIS, prefix }));
+  ({ servers: [G] } = await startCluster(1, { databaseUrl: pgSchema(), redisUrl: SHARED_REDIS, prefix, args: ['--redis-node-peers'] }));
 
   const emitterClient = createClient({ url: SHARED_REDIS });
   await emitterClient.connect();

@@ -31,9 +31,9 @@ func (s *Server) EmitLocal(event string, v any, rooms ...string) error {
 
 // EmitForeign sends v as event to the sockets in rooms that no ordercast
 // process serves: those of Node socket.io servers sharing the Redis
-// adapter. Without a remote adapter there are none.
+// adapter, when Config.ForeignPeers says there are any.
 func (s *Server) EmitForeign(event string, v any, rooms ...string) error {
-	if !s.remote {
+	if !s.foreign {
 		return nil
 	}
 	return s.emit(s.IO.Sockets(), event, v, rooms, []string{ServedRoom}, true)

@@ -40,6 +40,10 @@ type Config struct {
 	// AllowOrigin reports whether a cross-origin browser may open a
 	// WebSocket (origin.go); nil: same origin only.
 	AllowOrigin func(origin string) bool
+	// ForeignPeers: Node socket.io servers share the Redis adapter's rooms
+	// and must get ordercast's emits too (EmitForeign). Each such emit is
+	// evaluated by every process's adapter, so it is off unless asked for.
+	ForeignPeers bool
 }
 
 // Server is the Socket.IO server with ordercast's work-arounds applied.
@@ -49,6 +53,8 @@ type Server struct {
 	closing atomic.Bool
 	// remote: broadcasts go through another process's codec (broadcast.go).
 	remote bool
+	// foreign: EmitForeign reaches Node servers on the adapter.
+	foreign bool
 }
 
 // ParseTransports validates a comma-separated transport list.
@@ -74,12 +80,14 @@ func ParseTransports(s string) ([]string, error) {
 // IO before serving.
 func New(cfg Config) *Server {
 	io := socket.NewServer(nil, options(cfg))
-	s := &Server{IO: io, remote: cfg.Adapter != nil}
-	_ = io.On("connection", func(args ...any) {
-		if so, ok := args[0].(*socket.Socket); ok {
-			so.Join(ServedRoom)
-		}
-	})
+	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers}
+	if s.foreign {
+		_ = io.On("connection", func(args ...any) {
+			if so, ok := args[0].(*socket.Socket); ok {
+				so.Join(ServedRoom)
+			}
+		})
+	}
 	// pollguard.go: defect 6 and input hardening; sealwriter.go: defect 10;
 	// origin.go: the v3.0.6 Origin regression; upgradewait.go, pollclose.go:
 	// protocol conformance (doc.go).
