@@ -66,6 +66,17 @@ func (n *Node) subscribed(io Sockets, local Local) {
 	l.mu.Lock()
 	first := l.downSince.IsZero()
 	down := time.Since(l.downSince)
+	l.mu.Unlock()
+	// Anything published while this process was not subscribed is lost to
+	// it (pub/sub keeps nothing): SSE streams catch up from the store, and
+	// sockets are closed at the transport level so that their clients
+	// reconnect and subscribe again with `since`, as the pages do. On the
+	// first subscription this only matters to clients that connected
+	// before it. Readiness (Check) follows the resync, so a client sent
+	// here once the process is ready is never dropped by it.
+	local.ResyncListeners()
+	io.DropConnections()
+	l.mu.Lock()
 	l.up, l.lastErr = true, nil
 	l.mu.Unlock()
 	if first {
@@ -73,14 +84,6 @@ func (n *Node) subscribed(io Sockets, local Local) {
 	} else {
 		n.log.Info("redis reconnected: local subscribers resync by seq", "down_for", down.Round(time.Millisecond))
 	}
-	// Anything published while this process was not subscribed is lost to
-	// it (pub/sub keeps nothing): SSE streams catch up from the store, and
-	// sockets are closed at the transport level so that their clients
-	// reconnect and subscribe again with `since`, as the pages do. On the
-	// first subscription this only matters to clients that connected
-	// before it.
-	local.ResyncListeners()
-	io.DropConnections()
 }
 
 // waitAdapter polls CLIENT LIST until the adapter's connections have their
