@@ -47,6 +47,15 @@ func waitUpgrade(eio engine.BaseServer, next http.Handler) http.Handler {
 			}
 		case q.Get("transport") == "polling":
 			u.wait(r, sid)
+			// Upgraded meanwhile: refuse the GET here, as the engine would
+			// have, rather than let it race the engine's discard of the
+			// polling transport (a GET parked there is never answered).
+			if conn, ok := eio.Clients().Load(sid); ok && conn.Upgraded() {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"code":3,"message":"Bad request"}`))
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
