@@ -51,6 +51,11 @@ func waitUpgrade(eio engine.BaseServer, next http.Handler) http.Handler {
 			// have, rather than let it race the engine's discard of the
 			// polling transport (a GET parked there is never answered).
 			if conn, ok := eio.Clients().Load(sid); ok && conn.Upgraded() {
+				// Node writes "3probe" before it reads "5"; here the
+				// WebSocket may still be writing it: let that write go
+				// first, so a client that reads its WebSocket after this
+				// answer does not find the probe answer there.
+				waitWritten(conn, upgradeGrace)
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write([]byte(`{"code":3,"message":"Bad request"}`))
@@ -151,4 +156,25 @@ func (s *signal) wait(r *http.Request, d time.Duration, also <-chan struct{}) bo
 	case <-r.Context().Done():
 	}
 	return false
+}
+
+// waitWritten waits, at most d, until conn's transport has written what it
+// was writing (its "drain").
+func waitWritten(conn engine.Socket, d time.Duration) {
+	t := conn.Transport()
+	if t == nil || t.Writable() {
+		return
+	}
+	drained := make(chan struct{})
+	var once sync.Once
+	_ = t.Once("drain", func(...any) { once.Do(func() { close(drained) }) })
+	if t.Writable() {
+		return
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-drained:
+	case <-timer.C:
+	}
 }
