@@ -89,15 +89,14 @@ func New(cfg Config) *Server {
 		})
 	}
 	// pollguard.go: defect 6 and input hardening; sealwriter.go: defect 10;
-	// origin.go: the v3.0.6 Origin regression; upgradewait.go, pollclose.go:
-	// protocol conformance (doc.go).
+	// origin.go: the v3.0.6 Origin regression; pollclose.go: protocol
+	// conformance (doc.go).
 	engineHandler := io.ServeHandler(nil) // creates the engine: before io.Engine()
 	eio := io.Engine()
 	s.handler = allowOrigins(
-		waitUpgrade(eio,
-			guardPolling(
-				closeAfterPark(eio, cfg.MaxMessageBytes, sealWrites(engineHandler)),
-				cfg.MaxMessageBytes, eio)),
+		guardPolling(
+			closeAfterPark(eio, cfg.MaxMessageBytes, sealWrites(engineHandler)),
+			cfg.MaxMessageBytes, eio),
 		cfg.AllowOrigin)
 	binaryTimeout := cfg.BinaryTimeout
 	if binaryTimeout <= 0 {
