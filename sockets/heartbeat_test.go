@@ -27,9 +27,9 @@ func TestPongBeforeItsPingTimeout(t *testing.T) {
 		survives          bool
 	}{
 		// The library's defect, kept to show when it is fixed.
-		{"pingInterval > pingTimeout: closed", 150 * time.Millisecond, 100 * time.Millisecond, false},
+		{"pingInterval > pingTimeout: closed", 300 * time.Millisecond, 100 * time.Millisecond, false},
 		// ordercast's defaults have this shape (options).
-		{"pingTimeout > pingInterval: survives", 100 * time.Millisecond, 150 * time.Millisecond, true},
+		{"pingTimeout > pingInterval: survives", 100 * time.Millisecond, 500 * time.Millisecond, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
