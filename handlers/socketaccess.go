@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/rooms"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// A session is a rooms.Member for each order it follows with a tracking
+// token, so that replacing the token cuts it off (rooms.Hub).
+var _ rooms.Member = (*session)(nil)
+
+// SocketID is the socket's id: the hub tells it about the revocation there.
+func (s *session) SocketID() string { return s.sid }
+
+// Revoked forgets the customer's access to orderID; the hub makes the socket
+// leave the order's room.
+func (s *session) Revoked(orderID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.tokens[orderID]; ok {
+		delete(s.tokens, orderID)
+		delete(s.subs, orderID)
+	}
+}
+
+// admit registers a customer's subscription to o with the token version it
+// was checked against, after the socket joined the room: a token replaced
+// in between (on any process) is refused here, and the socket leaves again.
+// Staff follow orders without a token and are never cut off.
+func (h *socketEvents) admit(s *socket.Socket, sess *session, o orders.Order) error {
+	if sess.staff != nil {
+		return nil
+	}
+	sess.mu.Lock()
+	sess.tokens[o.ID] = o.TokenVersion
+	sess.mu.Unlock()
+	if !h.act.pub.Admit(o.ID, sess, o.TokenVersion) {
+		sess.Revoked(o.ID)
+		s.Leave(rooms.Order(o.ID))
+		return forbidden("this tracking token was replaced")
+	}
+	return nil
+}
+
+// forget drops the socket's registration for orderID (unsubscribe).
+func (h *socketEvents) forget(sess *session, orderID string) {
+	sess.mu.Lock()
+	_, ok := sess.tokens[orderID]
+	delete(sess.tokens, orderID)
+	sess.mu.Unlock()
+	if ok {
+		h.act.pub.Forget(orderID, sess)
+	}
+}
+
+// forgetAll drops every registration of a socket that disconnected.
+func (h *socketEvents) forgetAll(sess *session) {
+	sess.mu.Lock()
+	ids := make([]string, 0, len(sess.tokens))
+	for id := range sess.tokens {
+		ids = append(ids, id)
+	}
+	sess.mu.Unlock()
+	for _, id := range ids {
+		h.forget(sess, id)
+	}
+}
+
+// readmit registers a recovered socket's customer subscriptions again, with
+// the versions it had: one whose token was replaced meanwhile leaves its
+// room (the adapter restored it).
+func (h *socketEvents) readmit(s *socket.Socket, sess *session, tokens map[string]int64) {
+	for id, v := range tokens {
+		if err := h.admit(s, sess, orders.Order{ID: id, TokenVersion: v}); err != nil {
+			h.log.Info("recovered subscription refused: token replaced", "sid", s.Id(), "order", id)
+		}
+	}
+}
