@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/auth"
+	"github.com/ordercast/ordercast/origin"
 )
 
 // doKey is ts.do with an Idempotency-Key (none when key is "-"); it also
@@ -178,5 +179,35 @@ func TestReissueRevokes(t *testing.T) {
 	}
 	if r := ts.do(t, "GET", "/api/orders/R1/stream?token="+old, "", ""); r.status != 403 || r.code() != CodeForbidden {
 		t.Errorf("stream with the old token: %d %s, want 403 forbidden", r.status, r.code())
+	}
+}
+
+// TestIdempotencyCORS: a browser on an allowed origin may send the key and
+// read whether the answer was replayed.
+func TestIdempotencyCORS(t *testing.T) {
+	ts := newTestServer(t, Config{MaxMessageBytes: 4096, AllowedOrigins: origin.List{"https://shop.example"}})
+	req, _ := http.NewRequest("OPTIONS", ts.URL+"/api/orders", nil)
+	req.Header.Set("Origin", "https://shop.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "idempotency-key")
+	res, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), HeaderIdempotencyKey) {
+		t.Fatalf("preflight allows %q, want %s", res.Header.Get("Access-Control-Allow-Headers"), HeaderIdempotencyKey)
+	}
+	req, _ = http.NewRequest("POST", ts.URL+"/api/orders", strings.NewReader(`{"customer":"Ada","items":[{"name":"Tea","qty":1}],"total":1}`))
+	req.Header.Set("Origin", "https://shop.example")
+	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	req.Header.Set(HeaderIdempotencyKey, "cors-1")
+	res, err = ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 || res.Header.Get("Access-Control-Expose-Headers") != HeaderIdempotentReplayed {
+		t.Fatalf("POST: %d, exposes %q; want 201 exposing %s", res.StatusCode, res.Header.Get("Access-Control-Expose-Headers"), HeaderIdempotentReplayed)
 	}
 }

@@ -18,33 +18,41 @@ import (
 func (p *Postgres) ClaimIdempotencyKey(ctx context.Context, c IdemClaim) (IdemResult, error) {
 	var res IdemResult
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys
-			(credential, key, request_hash, state, claim_id, lease_until, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (credential, key) DO NOTHING`,
-			c.Credential, c.Key, c.RequestHash, idemInProgress, c.ClaimID, c.Now.Add(c.Lease), c.Now.Add(c.TTL))
-		if err != nil {
+		// A record found by the insert may be purged (it expired) before
+		// it is read: then the insert is tried again.
+		for range 3 {
+			tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys
+				(credential, key, request_hash, state, claim_id, lease_until, expires_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (credential, key) DO NOTHING`,
+				c.Credential, c.Key, c.RequestHash, idemInProgress, c.ClaimID, c.Now.Add(c.Lease), c.Now.Add(c.TTL))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				res = IdemResult{Outcome: IdemClaimed}
+				return nil
+			}
+			var r idemRow
+			err = tx.QueryRow(ctx, `SELECT request_hash, state, lease_until, expires_at, status, body
+				FROM idempotency_keys WHERE credential = $1 AND key = $2 FOR UPDATE`, c.Credential, c.Key).
+				Scan(&r.hash, &r.state, &r.leaseUntil, &r.expiresAt, &r.status, &r.body)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var takeOver bool
+			if res, takeOver = decideClaim(r, c); !takeOver {
+				return nil
+			}
+			res = IdemResult{Outcome: IdemClaimed}
+			_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET request_hash = $3, state = $4, claim_id = $5,
+				lease_until = $6, expires_at = $7, status = 0, body = NULL WHERE credential = $1 AND key = $2`,
+				c.Credential, c.Key, c.RequestHash, idemInProgress, c.ClaimID, c.Now.Add(c.Lease), c.Now.Add(c.TTL))
 			return err
 		}
-		if tag.RowsAffected() == 1 {
-			res = IdemResult{Outcome: IdemClaimed}
-			return nil
-		}
-		var r idemRow
-		err = tx.QueryRow(ctx, `SELECT request_hash, state, lease_until, expires_at, status, body
-			FROM idempotency_keys WHERE credential = $1 AND key = $2 FOR UPDATE`, c.Credential, c.Key).
-			Scan(&r.hash, &r.state, &r.leaseUntil, &r.expiresAt, &r.status, &r.body)
-		if err != nil {
-			return err // a row purged in between: the client retries
-		}
-		var takeOver bool
-		if res, takeOver = decideClaim(r, c); !takeOver {
-			return nil
-		}
-		res = IdemResult{Outcome: IdemClaimed}
-		_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET request_hash = $3, state = $4, claim_id = $5,
-			lease_until = $6, expires_at = $7, status = 0, body = NULL WHERE credential = $1 AND key = $2`,
-			c.Credential, c.Key, c.RequestHash, idemInProgress, c.ClaimID, c.Now.Add(c.Lease), c.Now.Add(c.TTL))
-		return err
+		return errors.New("record kept vanishing")
 	})
 	if err != nil {
 		return IdemResult{}, fmt.Errorf("claim idempotency key: %w", err)
