@@ -17,6 +17,9 @@ import {
 
 after(cleanup);
 
+// Resolved before any test is declared, so that the runner sees them all.
+const clusterSkip = await need(tool('psql'), postgres(), redisAt(SHARED_REDIS));
+
 const orderBody = (id, customer = 'Ida Idempotent') => ({ id, customer, items: [{ name: 'Tea', qty: 2 }], total: 1250 });
 const withKey = (key, o = {}) => ({ ...o, headers: { ...(o.headers ?? {}), 'Idempotency-Key': key } });
 
@@ -24,6 +27,13 @@ async function eventCount(server, id) {
   const r = await api(server, 'GET', `/api/orders/${id}`);
   assert.equal(r.status, 200, r.text);
   return r.body.events.length;
+}
+
+/** p, or a rejection naming what when it does not settle within ms. */
+function within(p, ms, what) {
+  let t;
+  const deadline = new Promise((_, reject) => { t = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms); });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(t));
 }
 
 function assertError(res, status, code, what) {
@@ -121,8 +131,6 @@ test('bad input gets contract codes, never a 5xx; a burst of retries stores one 
   assert.deepEqual(httpLog.filter((r) => r.status >= 500), []);
 });
 
-const clusterSkip = await need(tool('psql'), postgres(), redisAt(SHARED_REDIS));
-
 test('two processes: a retry on B while A runs is in progress, then replayed; a reissue on A cuts off B', { skip: clusterSkip ?? false }, async () => {
   const hold = `Hold ${rand()}`;
   const { servers: [a, b] } = await startCluster(2, {
@@ -151,14 +159,14 @@ test('two processes: a retry on B while A runs is in progress, then replayed; a 
   const statuses = collect(sock, 'order:status');
   await subscribe(sock, id, old);
   const stream = await openStream(`${b.url}/api/orders/${id}/stream?token=${old}`);
-  await stream.firstEvent;
+  await within(stream.firstEvent, 10_000, 'the first SSE event on B');
 
   const re = await api(a, 'POST', `/api/orders/${id}/tracking-token`, withKey(`re-${rand()}`));
   assert.equal(re.status, 200, re.text);
   assert.notEqual(re.body.trackingToken, old);
   await waitFor(() => revoked.length > 0, 10_000, 'order:access-revoked on B');
   assert.deepEqual(revoked, [{ orderId: id }]);
-  await stream.ended; // the stream with the old token ended (the test's deadline bounds it)
+  await within(stream.ended, 10_000, 'the SSE stream with the old token ends on B');
 
   // The socket left the room: a change reaches a new subscriber on B, not it.
   const fresh = await connect(b);
