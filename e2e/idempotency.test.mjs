@@ -131,6 +131,39 @@ test('bad input gets contract codes, never a 5xx; a burst of retries stores one 
   assert.deepEqual(httpLog.filter((r) => r.status >= 500), []);
 });
 
+test('a socket recovered after its token was replaced is cut off as it reconnects', async () => {
+  const srv = await startServer(); // connection state recovery is on by default
+  const id = `REC-${rand()}`;
+  const created = await api(srv, 'POST', '/api/orders', { body: orderBody(id) });
+  assert.equal(created.status, 201, created.text);
+  const sock = await connect(srv, { transports: ['websocket'], reconnection: false });
+  const statuses = collect(sock, 'order:status');
+  const revoked = collect(sock, 'order:access-revoked');
+  await subscribe(sock, id, created.body.trackingToken);
+  // One broadcast gives the client an offset to recover from.
+  assert.equal((await api(srv, 'POST', `/api/orders/${id}/status`, { body: { status: 'confirmed' } })).status, 200);
+  await waitFor(() => statuses.some((e) => e.seq === 2), 10_000, 'seq 2 before the drop');
+
+  const gone = waitFor(sock, 'disconnect', () => true, 10_000);
+  sock.io.engine.close();
+  await gone;
+  const re = await api(srv, 'POST', `/api/orders/${id}/tracking-token`);
+  assert.equal(re.status, 200, re.text);
+  const back = waitFor(sock, 'connect', () => true, 10_000);
+  sock.connect();
+  await back;
+  assert.equal(sock.recovered, true, 'the connection state was recovered');
+  await waitFor(() => revoked.length > 0, 10_000, 'order:access-revoked after recovery');
+  assert.deepEqual(revoked, [{ orderId: id }]);
+
+  const fresh = await connect(srv);
+  const freshStatuses = collect(fresh, 'order:status');
+  await subscribe(fresh, id, re.body.trackingToken);
+  assert.equal((await api(srv, 'POST', `/api/orders/${id}/status`, { body: { status: 'packed' } })).status, 200);
+  await waitFor(() => freshStatuses.some((e) => e.seq === 3), 10_000, 'the new token follows the order');
+  assert.deepEqual(statuses.filter((e) => e.seq === 3), [], 'the recovered socket still got events');
+});
+
 test('two processes: a retry on B while A runs is in progress, then replayed; a reissue on A cuts off B', { skip: clusterSkip ?? false }, async () => {
   const hold = `Hold ${rand()}`;
   const { servers: [a, b] } = await startCluster(2, {

@@ -207,6 +207,7 @@ func (r *Router) Attach(io SocketServer, sessions Sessions, observe func(socket.
 	_ = io.On("connection", func(args ...any) {
 		if s, ok := args[0].(*socket.Socket); ok {
 			r.events.logConnections(s)
+			r.events.readmit(s)
 		}
 	})
 	r.limits.trackConnections(sessions)

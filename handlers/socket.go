@@ -43,6 +43,8 @@ type session struct {
 	// tokens maps the orders a customer follows to the version of the
 	// token it subscribed with (socketaccess.go).
 	tokens map[string]int64
+	// recovering holds a recovered socket's tokens until it is connected.
+	recovering map[string]int64
 }
 
 func (s *session) caller(orderID string) Caller {
@@ -71,20 +73,18 @@ func (h *socketEvents) authenticate(s *socket.Socket, next func(*socket.Extended
 		}
 		sess.staff = &staff
 	}
-	var recovered map[string]int64
 	if prev, ok := s.Data().(*session); ok && s.Recovered() {
 		// Recovered sockets keep their subscriptions (the adapter restored
 		// the rooms); the credential was checked again above, a customer's
-		// token version is checked again below.
+		// token version is checked again once connected (readmit).
 		prev.mu.Lock()
 		for id := range prev.subs {
 			sess.subs[id] = true
 		}
-		recovered = maps.Clone(prev.tokens)
+		sess.recovering = maps.Clone(prev.tokens)
 		prev.mu.Unlock()
 	}
 	s.SetData(sess)
-	h.readmit(s, sess, recovered)
 	_ = s.On("disconnect", func(...any) { h.forgetAll(sess) })
 	h.register(s, sess)
 	if sess.staff != nil {

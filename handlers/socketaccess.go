@@ -26,9 +26,10 @@ func (s *session) Revoked(orderID string) {
 
 // admit registers a customer's subscription to o with the token version it
 // was checked against, after the socket joined the room: a token replaced
-// in between (on any process) is refused here, and the socket leaves again.
-// Staff follow orders without a token and are never cut off.
-func (h *socketEvents) admit(s *socket.Socket, sess *session, o orders.Order) error {
+// in between (on any process) is refused here, and the hub makes the socket
+// leave again (and tells it). Staff follow orders without a token and are
+// never cut off.
+func (h *socketEvents) admit(sess *session, o orders.Order) error {
 	if sess.staff != nil {
 		return nil
 	}
@@ -36,8 +37,6 @@ func (h *socketEvents) admit(s *socket.Socket, sess *session, o orders.Order) er
 	sess.tokens[o.ID] = o.TokenVersion
 	sess.mu.Unlock()
 	if !h.act.pub.Admit(o.ID, sess, o.TokenVersion) {
-		sess.Revoked(o.ID)
-		s.Leave(rooms.Order(o.ID))
 		return forbidden("this tracking token was replaced")
 	}
 	return nil
@@ -54,7 +53,9 @@ func (h *socketEvents) forget(sess *session, orderID string) {
 	}
 }
 
-// forgetAll drops every registration of a socket that disconnected.
+// forgetAll drops every registration of a socket that disconnected. The
+// session keeps its tokens: a socket recovered from it is admitted again
+// with them (readmit).
 func (h *socketEvents) forgetAll(sess *session) {
 	sess.mu.Lock()
 	ids := make([]string, 0, len(sess.tokens))
@@ -63,16 +64,25 @@ func (h *socketEvents) forgetAll(sess *session) {
 	}
 	sess.mu.Unlock()
 	for _, id := range ids {
-		h.forget(sess, id)
+		h.act.pub.Forget(id, sess)
 	}
 }
 
-// readmit registers a recovered socket's customer subscriptions again, with
-// the versions it had: one whose token was replaced meanwhile leaves its
-// room (the adapter restored it).
-func (h *socketEvents) readmit(s *socket.Socket, sess *session, tokens map[string]int64) {
+// readmit registers a recovered socket's customer subscriptions again,
+// with the versions it had, once it is connected (before, the hub could
+// neither find it nor tell it): one whose token was replaced meanwhile is
+// cut off by the hub, as a revocation would have.
+func (h *socketEvents) readmit(s *socket.Socket) {
+	sess, ok := s.Data().(*session)
+	if !ok {
+		return
+	}
+	sess.mu.Lock()
+	tokens := sess.recovering
+	sess.recovering = nil
+	sess.mu.Unlock()
 	for id, v := range tokens {
-		if err := h.admit(s, sess, orders.Order{ID: id, TokenVersion: v}); err != nil {
+		if err := h.admit(sess, orders.Order{ID: id, TokenVersion: v}); err != nil {
 			h.log.Info("recovered subscription refused: token replaced", "sid", s.Id(), "order", id)
 		}
 	}

@@ -111,7 +111,7 @@ func (h *socketEvents) subscribe(ctx context.Context, s *socket.Socket, sess *se
 	sess.subs[in.OrderID] = true
 	sess.mu.Unlock()
 	s.Join(rooms.Order(in.OrderID))
-	if err := h.admit(s, sess, o); err != nil {
+	if err := h.admit(sess, o); err != nil {
 		return nil, err
 	}
 	// Events are read after Join, so none is missed in between.

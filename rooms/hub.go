@@ -107,9 +107,17 @@ func (h *Hub) DeliverCreated(o orders.Order) {
 	}
 }
 
-// Admit registers m as following order id with token version (see Access);
-// false when that token was already replaced.
-func (h *Hub) Admit(id string, m Member, version int64) bool { return h.access.Admit(id, m, version) }
+// Admit registers m as following order id with token version (see Access).
+// When that token was already replaced, m is cut off at once, as a
+// revocation would have (a subscribe that raced with the reissue, a socket
+// recovered after it), and Admit returns false.
+func (h *Hub) Admit(id string, m Member, version int64) bool {
+	if h.access.Admit(id, m, version) {
+		return true
+	}
+	h.evict(id, m)
+	return false
+}
 
 // Forget drops m's registration for order id.
 func (h *Hub) Forget(id string, m Member) { h.access.Forget(id, m) }
@@ -123,17 +131,22 @@ func (h *Hub) TokenReplaced(id string, version int64) { h.DeliverTokenReplaced(i
 // used a token older than version: each forgets its access (streams end),
 // and each socket leaves the order's room and is told so.
 func (h *Hub) DeliverTokenReplaced(id string, version int64) {
-	payload := map[string]any{"orderId": id}
 	for _, m := range h.access.revoke(id, version) {
-		m.Revoked(id)
-		sid := m.SocketID()
-		if sid == "" {
-			continue
-		}
-		h.io.LeaveLocal(sid, string(Order(id)))
-		// A socket is alone in the room named by its id.
-		if err := h.io.EmitLocal(EventAccessRevoked, payload, sid); err != nil {
-			h.log.Warn("broadcast failed", "event", EventAccessRevoked, "order", id, "err", err)
-		}
+		h.evict(id, m)
+	}
+}
+
+// evict tells m it lost order id; a socket leaves the order's room and gets
+// order:access-revoked.
+func (h *Hub) evict(id string, m Member) {
+	m.Revoked(id)
+	sid := m.SocketID()
+	if sid == "" {
+		return
+	}
+	h.io.LeaveLocal(sid, string(Order(id)))
+	// A socket is alone in the room named by its id.
+	if err := h.io.EmitLocal(EventAccessRevoked, map[string]any{"orderId": id}, sid); err != nil {
+		h.log.Warn("broadcast failed", "event", EventAccessRevoked, "order", id, "err", err)
 	}
 }
