@@ -36,6 +36,20 @@ function within(p, ms, what) {
   return Promise.race([p, deadline]).finally(() => clearTimeout(t));
 }
 
+/**
+ * The cut-off socket left the order's room: a change posted on writer
+ * reaches a new subscriber (with the new token) on `on` as seq, and by
+ * then the same broadcast did not reach the cut-off socket's statuses.
+ */
+async function assertLeftRoom({ on, writer, id, token, status, seq, cutOff }) {
+  const fresh = await connect(on);
+  const got = collect(fresh, 'order:status');
+  await subscribe(fresh, id, token);
+  assert.equal((await api(writer, 'POST', `/api/orders/${id}/status`, { body: { status } })).status, 200);
+  await waitFor(() => got.some((e) => e.seq === seq), 10_000, 'the new token follows the order');
+  assert.deepEqual(cutOff.filter((e) => e.seq === seq), [], 'the cut-off socket still got events');
+}
+
 function assertError(res, status, code, what) {
   assert.equal(res.status, status, `${what}: HTTP ${res.status} ${res.text}`);
   assert.equal(res.body?.error?.code, code, `${what}: ${res.text}`);
@@ -156,12 +170,7 @@ test('a socket recovered after its token was replaced is cut off as it reconnect
   await waitFor(() => revoked.length > 0, 10_000, 'order:access-revoked after recovery');
   assert.deepEqual(revoked, [{ orderId: id }]);
 
-  const fresh = await connect(srv);
-  const freshStatuses = collect(fresh, 'order:status');
-  await subscribe(fresh, id, re.body.trackingToken);
-  assert.equal((await api(srv, 'POST', `/api/orders/${id}/status`, { body: { status: 'packed' } })).status, 200);
-  await waitFor(() => freshStatuses.some((e) => e.seq === 3), 10_000, 'the new token follows the order');
-  assert.deepEqual(statuses.filter((e) => e.seq === 3), [], 'the recovered socket still got events');
+  await assertLeftRoom({ on: srv, writer: srv, id, token: re.body.trackingToken, status: 'packed', seq: 3, cutOff: statuses });
 });
 
 test('two processes: a retry on B while A runs is in progress, then replayed; a reissue on A cuts off B', { skip: clusterSkip ?? false }, async () => {
@@ -201,13 +210,7 @@ test('two processes: a retry on B while A runs is in progress, then replayed; a 
   assert.deepEqual(revoked, [{ orderId: id }]);
   await within(stream.ended, 10_000, 'the SSE stream with the old token ends on B');
 
-  // The socket left the room: a change reaches a new subscriber on B, not it.
-  const fresh = await connect(b);
-  const freshStatuses = collect(fresh, 'order:status');
-  await subscribe(fresh, id, re.body.trackingToken);
-  assert.equal((await api(a, 'POST', `/api/orders/${id}/status`, { body: { status: 'confirmed' } })).status, 200);
-  await waitFor(() => freshStatuses.some((e) => e.seq === 2), 10_000, 'the new token follows the order');
-  assert.deepEqual(statuses.filter((e) => e.seq === 2), [], 'the revoked socket still got events');
+  await assertLeftRoom({ on: b, writer: a, id, token: re.body.trackingToken, status: 'confirmed', seq: 2, cutOff: statuses });
 
   // The old token opens nothing, on either process.
   for (const srv of [a, b]) {
