@@ -46,7 +46,8 @@ test-e2e: build
 # testdata/fuzz/<Name>/). New failing inputs land in testdata: keep them.
 FUZZTIME ?= 20s
 FUZZ_handlers := FuzzCreateOrderBody FuzzStatusBody FuzzListQuery FuzzLastEventID \
-	FuzzWebhookSignature FuzzSocketPayload FuzzSocketPacket FuzzPollingPost
+	FuzzWebhookSignature FuzzSocketPayload FuzzSocketPacket FuzzPollingPost \
+	FuzzIdempotencyKey FuzzRequestHash
 FUZZ_auth     := FuzzStaffToken FuzzStaffTokenTamper FuzzTrackingToken
 FUZZ_orders   := FuzzValidateNewOrder FuzzCheckText
 

@@ -79,7 +79,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	a.sio = sockets.New(a.socketConfig())
-	router := a.wire(m)
+	router, err := a.wire(m)
+	if err != nil {
+		a.closeParts()
+		return nil, err
+	}
 	if err := a.listen(router, m); err != nil {
 		a.closeParts()
 		return nil, err
@@ -129,7 +133,7 @@ func (a *App) socketConfig() sockets.Config {
 }
 
 // wire builds the hub and the router on the store and the Socket.IO server.
-func (a *App) wire(m *metrics.Metrics) http.Handler {
+func (a *App) wire(m *metrics.Metrics) (http.Handler, error) {
 	observed := m.Store(a.store)
 	streams := rooms.NewStreams()
 	a.stats = rooms.NewReporter(a.sio, a.sio, a.log)
@@ -138,6 +142,9 @@ func (a *App) wire(m *metrics.Metrics) http.Handler {
 	var pub handlers.Publisher = a.hub
 	if text := os.Getenv(crashBeforePublishEnv); text != "" {
 		pub = crashBeforePublish{Publisher: a.hub, text: text}
+	}
+	if customer := os.Getenv(holdCreatedEnv); customer != "" {
+		pub = holdCreated{Publisher: pub, customer: customer, log: a.log}
 	}
 	checks := []handlers.Check{{Name: "store", Fn: m.Check(metrics.DepStore, a.store.Ping)}}
 	if a.node != nil {
@@ -149,9 +156,13 @@ func (a *App) wire(m *metrics.Metrics) http.Handler {
 			*rooms.Streams
 		}{a.hub, streams})
 	}
+	sealer, err := auth.NewSealer([]byte(a.secrets.Secret))
+	if err != nil {
+		return nil, err
+	}
 	deps := handlers.Deps{
 		Store: observed, Publisher: pub, Streams: streams, Signer: a.signer, APIKey: auth.NewAPIKey(a.secrets.APIKey),
-		Log: a.log, Checks: checks, Acks: m, Draining: a.draining, Stopping: a.stopping,
+		Sealer: sealer, Log: a.log, Checks: checks, Acks: m, Draining: a.draining, Stopping: a.stopping,
 		Socket: a.sio, Public: public.Files, Observe: m.HTTP,
 	}
 	if a.cfg.MetricsAddr == "" {
@@ -170,7 +181,7 @@ func (a *App) wire(m *metrics.Metrics) http.Handler {
 		WebhookSecret:    a.cfg.WebhookSecret,
 	}, deps)
 	router.Attach(a.sio.IO, a.sio, m.Handshakes)
-	return router
+	return router, nil
 }
 
 // listen opens the main listener and, with --metrics-addr, the metrics one.
@@ -204,6 +215,7 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 func (a *App) Run(ctx context.Context, stderr io.Writer) error {
 	a.statsCtx, a.stopStats = context.WithCancel(context.Background())
 	go a.stats.Run(a.statsCtx, time.Second, a.gather)
+	go purgeIdempotencyKeys(a.statsCtx, a.store, a.log, time.Minute)
 	if len(a.secrets.Generated) > 0 || a.cfg.Demo {
 		announce(stderr, a.Addr(), a.secrets, a.signer)
 	}

@@ -1,7 +1,11 @@
 package app
 
 import (
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/ordercast/ordercast/handlers"
 	"github.com/ordercast/ordercast/orders"
@@ -22,4 +26,31 @@ func (c crashBeforePublish) Publish(e orders.Event) {
 		os.Exit(137)
 	}
 	c.Publisher.Publish(e)
+}
+
+// holdCreatedEnv is a fault point for the tests only: creating an order
+// whose customer is exactly this text holds the request after the store's
+// commit, before the broadcast, until the process gets SIGUSR1, so that a
+// test can retry it from elsewhere while it is in flight
+// (e2e/idempotency.test.mjs). It logs "fault: holding" when it holds.
+const holdCreatedEnv = "ORDERCAST_TEST_HOLD_CREATED"
+
+type holdCreated struct {
+	handlers.Publisher
+	customer string
+	log      *slog.Logger
+}
+
+func (h holdCreated) OrderCreated(o orders.Order) {
+	if o.Customer == h.customer {
+		release := make(chan os.Signal, 1)
+		signal.Notify(release, syscall.SIGUSR1)
+		h.log.Info("fault: holding", "order", o.ID)
+		select {
+		case <-release:
+		case <-time.After(time.Minute):
+		}
+		signal.Stop(release)
+	}
+	h.Publisher.OrderCreated(o)
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -123,6 +124,11 @@ func (k APIKey) Match(presented string) bool {
 	d := sha256.Sum256([]byte(presented))
 	return presented != "" && subtle.ConstantTimeCompare(d[:], k.digest[:]) == 1
 }
+
+// Fingerprint names the key without revealing it (a prefix of its SHA-256):
+// records kept per credential (Idempotency-Key) are kept under it, so a new
+// API key starts afresh.
+func (k APIKey) Fingerprint() string { return hex.EncodeToString(k.digest[:8]) }
 
 // NewTrackingToken returns a fresh customer token and the hash to store.
 func NewTrackingToken() (token string, hash []byte) {

@@ -21,6 +21,9 @@ type message struct {
 	Event *orders.Event `json:"event,omitempty"`
 	Order *orders.Order `json:"order,omitempty"`
 	Stats *rooms.Stats  `json:"stats,omitempty"`
+	// OrderID and Version: a tracking token replaced (kindToken).
+	OrderID string `json:"orderId,omitempty"`
+	Version int64  `json:"version,omitempty"`
 }
 
 // Kinds of message.
@@ -29,6 +32,7 @@ const (
 	kindCreated = "created" // a new order (relay.go)
 	kindStats   = "stats"   // a node's figures, once per interval (stats.go)
 	kindLeave   = "leave"   // a node closing: stop counting it at once
+	kindToken   = "token"   // an order's tracking token replaced (relay.go)
 )
 
 // send publishes m as this node's.
@@ -95,6 +99,10 @@ func (n *Node) receive(local Local, payload string) {
 	case kindCreated:
 		if m.Order != nil && orders.ValidID(m.Order.ID) {
 			local.DeliverCreated(*m.Order)
+		}
+	case kindToken:
+		if orders.ValidID(m.OrderID) && m.Version > 0 {
+			local.DeliverTokenReplaced(m.OrderID, m.Version)
 		}
 	case kindStats:
 		if m.Stats != nil {

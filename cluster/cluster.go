@@ -176,6 +176,9 @@ type Local interface {
 	// DeliverCreated tells local support sockets about another process's
 	// new order.
 	DeliverCreated(o orders.Order)
+	// DeliverTokenReplaced cuts off local sockets and SSE streams that
+	// follow the order with a token older than version.
+	DeliverTokenReplaced(orderID string, version int64)
 	// ResyncListeners makes local SSE listeners catch up from the store.
 	ResyncListeners()
 }

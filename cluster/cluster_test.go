@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -23,7 +24,25 @@ type recorder struct {
 	published []orders.Event
 	created   []string
 	resyncs   int
+	replaced  []string // "<order>@<version>", delivered or published
 }
+
+func (r *recorder) DeliverTokenReplaced(id string, version int64) { r.TokenReplaced(id, version) }
+
+func (r *recorder) TokenReplaced(id string, version int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.replaced = append(r.replaced, fmt.Sprintf("%s@%d", id, version))
+}
+
+func (r *recorder) tokens() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.replaced...)
+}
+
+func (r *recorder) Admit(string, rooms.Member, int64) bool { return true }
+func (r *recorder) Forget(string, rooms.Member)            {}
 
 func (r *recorder) Deliver(e orders.Event) {
 	r.mu.Lock()

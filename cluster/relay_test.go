@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -26,5 +27,19 @@ func TestRelayDeliversToOtherNodesOnly(t *testing.T) {
 	}
 	if len(d0) != 0 {
 		t.Fatalf("node a delivered its own event to itself: %v", d0)
+	}
+}
+
+// TestRelayTokenReplaced: a reissued token is cut off here and on the other
+// processes (rooms.Hub.DeliverTokenReplaced there).
+func TestRelayTokenReplaced(t *testing.T) {
+	nodes, recs := startNodes(t, 2)
+	nodes[0].Relay(recs[0]).TokenReplaced("o-9", 3)
+	eventually(t, "node b hears of the new token", func() bool { return len(recs[1].tokens()) == 1 })
+	if got := recs[1].tokens(); !slices.Equal(got, []string{"o-9@3"}) {
+		t.Fatalf("node b got %v", got)
+	}
+	if got := recs[0].tokens(); !slices.Equal(got, []string{"o-9@3"}) {
+		t.Fatalf("node a (local) got %v, want it once", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/rooms"
 )
 
 // orderStore is what the actions need of the store.
@@ -16,6 +17,7 @@ type orderStore interface {
 	OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error)
 	Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error)
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+	ReplaceTrackingToken(ctx context.Context, id string, hash []byte) (int64, error)
 }
 
 // Publisher delivers stored events to whoever watches them (rooms.Hub).
@@ -25,6 +27,13 @@ type Publisher interface {
 	// Watch notes that a subscriber of an order has its events up to seq,
 	// so that the live ones that follow reach it in seq order.
 	Watch(orderID string, seq int64)
+	// TokenReplaced cuts off, on every process, what follows the order
+	// with a token older than version.
+	TokenReplaced(orderID string, version int64)
+	// Admit registers a member following the order with token version;
+	// false when that token was replaced already. Forget drops it.
+	Admit(orderID string, m rooms.Member, version int64) bool
+	Forget(orderID string, m rooms.Member)
 }
 
 // orderActions are shared by the HTTP API and the Socket.IO events, so both
@@ -69,6 +78,19 @@ func (a *orderActions) changeStatus(ctx context.Context, c Caller, id, status, n
 	}
 	a.pub.Publish(e)
 	return e, nil
+}
+
+// reissueToken gives order id a new tracking token: the store keeps its
+// hash and a new version, so the old token fails every check from now on,
+// and what follows the order with it is cut off on every process.
+func (a *orderActions) reissueToken(ctx context.Context, id string) (string, error) {
+	token, hash := auth.NewTrackingToken()
+	v, err := a.store.ReplaceTrackingToken(ctx, id, hash)
+	if err != nil {
+		return "", fmt.Errorf("reissue token of order %s: %w", id, err)
+	}
+	a.pub.TokenReplaced(id, v)
+	return token, nil
 }
 
 // postMessage stores a chat message. A customer may only write to the order

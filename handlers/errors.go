@@ -19,10 +19,14 @@ const (
 	CodeNotFound          = "not_found"
 	CodeInvalidTransition = "invalid_transition"
 	CodeDuplicate         = "duplicate"
-	CodeTooLarge          = "too_large"
-	CodeRateLimited       = "rate_limited"
-	CodeInternal          = "internal"
-	CodeUnavailable       = "unavailable"
+	// Safe retries (contract 0.2): a retry while the first try runs; a key
+	// reused for another request.
+	CodeIdempotencyInProgress = "idempotency_in_progress"
+	CodeIdempotencyMismatch   = "idempotency_mismatch"
+	CodeTooLarge              = "too_large"
+	CodeRateLimited           = "rate_limited"
+	CodeInternal              = "internal"
+	CodeUnavailable           = "unavailable"
 )
 
 // Error is an error a client may see: an HTTP status, a code of the
@@ -45,6 +49,10 @@ var (
 	errTooLarge    = &Error{http.StatusRequestEntityTooLarge, CodeTooLarge, "body exceeds the size limit"}
 	errRateLimited = &Error{http.StatusTooManyRequests, CodeRateLimited, "too many requests, slow down"}
 	errInternal    = &Error{http.StatusInternalServerError, CodeInternal, "internal error"}
+	errIdemRunning = &Error{http.StatusConflict, CodeIdempotencyInProgress,
+		"a request with this Idempotency-Key is in progress; retry later"}
+	errIdemMismatch = &Error{http.StatusUnprocessableEntity, CodeIdempotencyMismatch,
+		"this Idempotency-Key was used for another request (method, path or body)"}
 )
 
 // toError is the one place that turns domain errors into what a client sees

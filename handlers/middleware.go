@@ -81,9 +81,10 @@ func allowOrigins(allowed origin.List) gin.HandlerFunc {
 		hd.Set("Access-Control-Allow-Origin", o)
 		hd.Set("Access-Control-Allow-Credentials", "true")
 		hd.Add("Vary", "Origin")
+		hd.Set("Access-Control-Expose-Headers", HeaderIdempotentReplayed)
 		if c.Request.Method == http.MethodOptions {
 			hd.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID, X-Ordercast-Signature, X-Ordercast-Timestamp")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Last-Event-ID, X-Ordercast-Signature, X-Ordercast-Timestamp")
 			hd.Set("Access-Control-Max-Age", "600")
 			c.AbortWithStatus(http.StatusNoContent)
 			return

@@ -40,8 +40,24 @@ func (a *ordersAPI) create(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{
 		"order":         o,
 		"trackingToken": token,
-		"trackingUrl":   baseURL(c.Request) + "/track/" + o.ID + "?token=" + token,
+		"trackingUrl":   trackingURL(c.Request, o.ID, token),
 	})
+}
+
+// reissueToken serves POST /api/orders/:id/tracking-token: a new token for
+// the order; the old one stops working at once, on every process.
+func (a *ordersAPI) reissueToken(c *gin.Context) {
+	id := c.Param("id")
+	token, err := a.act.reissueToken(c.Request.Context(), id)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"trackingToken": token, "trackingUrl": trackingURL(c.Request, id, token)})
+}
+
+func trackingURL(r *http.Request, id, token string) string {
+	return baseURL(r) + "/track/" + id + "?token=" + token
 }
 
 func baseURL(r *http.Request) string {

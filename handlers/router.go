@@ -39,6 +39,11 @@ type Config struct {
 	// WebhookSecret, when set, makes API-key POSTs carry a signature
 	// (signature.go).
 	WebhookSecret string
+	// IdempotencyTTL is how long Idempotency-Key records are kept, and
+	// IdempotencyLease how long a claim holds its key while the request
+	// runs; 0: DefaultIdempotencyTTL, DefaultIdempotencyLease.
+	IdempotencyTTL   time.Duration
+	IdempotencyLease time.Duration
 }
 
 // Deps are what the ways in are built from.
@@ -48,8 +53,11 @@ type Deps struct {
 	Streams   Listener
 	Signer    *auth.Signer
 	APIKey    auth.APIKey
-	Log       *slog.Logger
-	Checks    []Check
+	// Sealer encrypts the responses kept for Idempotency-Key retries; nil:
+	// one from a random secret, which only this process can open.
+	Sealer *auth.Sealer
+	Log    *slog.Logger
+	Checks []Check
 	// Draining is closed when the graceful shutdown starts: /readyz answers
 	// 503 from then on. Stopping is closed when the drain is over: SSE
 	// streams end with a retry hint.
@@ -105,6 +113,15 @@ func New(cfg Config, d Deps) *Router {
 	if d.Draining == nil {
 		d.Draining = d.Stopping
 	}
+	if cfg.IdempotencyTTL <= 0 {
+		cfg.IdempotencyTTL = DefaultIdempotencyTTL
+	}
+	if cfg.IdempotencyLease <= 0 {
+		cfg.IdempotencyLease = DefaultIdempotencyLease
+	}
+	if d.Sealer == nil {
+		d.Sealer, _ = auth.NewSealer([]byte(auth.RandomString(32)))
+	}
 	act := &orderActions{store: d.Store, pub: d.Publisher, now: d.Now}
 	creds := credentials{apiKey: d.APIKey, signer: d.Signer}
 	lim := &addressLimits{}
@@ -119,6 +136,8 @@ func New(cfg Config, d Deps) *Router {
 		webhook = newWebhookVerifier(cfg.WebhookSecret, d.Now)
 	}
 	api := &ordersAPI{act: act, list: d.Store, maxBody: cfg.MaxMessageBytes}
+	idem := &idempotency{store: d.Store, sealer: d.Sealer, service: d.APIKey.Fingerprint(), maxBody: cfg.MaxMessageBytes,
+		ttl: cfg.IdempotencyTTL, lease: cfg.IdempotencyLease, now: d.Now, log: d.Log}
 	sse := &streams{act: act, events: d.Store, listen: d.Streams, heartbeat: cfg.SSEHeartbeat, stopping: d.Stopping, log: d.Log}
 	hc := &health{checks: d.Checks, draining: d.Draining}
 
@@ -153,10 +172,11 @@ func New(cfg Config, d Deps) *Router {
 	r.POST("/socket.io/*any", lim.limitHandshakes, sio)
 
 	g := r.Group("/api", requireValid, webhook.require(cfg.MaxMessageBytes))
-	g.POST("/orders", requireService, api.create)
+	g.POST("/orders", requireService, idem.guard, api.create)
 	g.GET("/orders", requireTrusted, api.listOrders)
 	g.GET("/orders/:id", api.get)
-	g.POST("/orders/:id/status", requireTrusted, api.changeStatus)
+	g.POST("/orders/:id/status", requireTrusted, idem.guard, api.changeStatus)
+	g.POST("/orders/:id/tracking-token", requireService, idem.guard, api.reissueToken)
 	g.GET("/orders/:id/stream", lim.holdConnection, sse.stream)
 
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/support") })
@@ -187,6 +207,7 @@ func (r *Router) Attach(io SocketServer, sessions Sessions, observe func(socket.
 	_ = io.On("connection", func(args ...any) {
 		if s, ok := args[0].(*socket.Socket); ok {
 			r.events.logConnections(s)
+			r.events.readmit(s)
 		}
 	})
 	r.limits.trackConnections(sessions)

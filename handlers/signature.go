@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -164,17 +162,11 @@ func (v *webhookVerifier) require(maxBody int64) gin.HandlerFunc {
 }
 
 func (v *webhookVerifier) check(c *gin.Context, maxBody int64) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	body, err := bufferBody(c, maxBody)
 	if err != nil {
-		var maxBytes *http.MaxBytesError
-		if errors.As(err, &maxBytes) {
-			abort(c, err)
-			return
-		}
-		abort(c, badRequest("could not read the body"))
+		abort(c, err)
 		return
 	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	r := c.Request
 	if err := v.verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), r.URL.EscapedPath(), body); err != nil {
 		abort(c, unauthorized(err.Error()))

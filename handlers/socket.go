@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ type socketEvents struct {
 
 // session is what the server knows about one socket, kept in its Data.
 type session struct {
+	sid     string
 	staff   *auth.Staff
 	limiter *limits.Events
 
@@ -38,6 +40,11 @@ type session struct {
 	// subs maps the orders this socket subscribed to with a valid token
 	// (or as staff) to true.
 	subs map[string]bool
+	// tokens maps the orders a customer follows to the version of the
+	// token it subscribed with (socketaccess.go).
+	tokens map[string]int64
+	// recovering holds a recovered socket's tokens until it is connected.
+	recovering map[string]int64
 }
 
 func (s *session) caller(orderID string) Caller {
@@ -55,7 +62,8 @@ func (s *session) caller(orderID string) Caller {
 // registers the socket's event handlers before its CONNECT is sent, so an
 // emit right after 'connect' always finds its handler.
 func (h *socketEvents) authenticate(s *socket.Socket, next func(*socket.ExtendedError)) {
-	sess := &session{subs: map[string]bool{}, limiter: limits.NewEvents(h.rate, h.burst, h.now)}
+	sess := &session{sid: string(s.Id()), subs: map[string]bool{}, tokens: map[string]int64{},
+		limiter: limits.NewEvents(h.rate, h.burst, h.now)}
 	if tok, present := handshakeToken(s); present {
 		staff, err := h.signer.Verify(tok)
 		if err != nil {
@@ -67,14 +75,17 @@ func (h *socketEvents) authenticate(s *socket.Socket, next func(*socket.Extended
 	}
 	if prev, ok := s.Data().(*session); ok && s.Recovered() {
 		// Recovered sockets keep their subscriptions (the adapter restored
-		// the rooms); the credential was checked again above.
+		// the rooms); the credential was checked again above, a customer's
+		// token version is checked again once connected (readmit).
 		prev.mu.Lock()
 		for id := range prev.subs {
 			sess.subs[id] = true
 		}
+		sess.recovering = maps.Clone(prev.tokens)
 		prev.mu.Unlock()
 	}
 	s.SetData(sess)
+	_ = s.On("disconnect", func(...any) { h.forgetAll(sess) })
 	h.register(s, sess)
 	if sess.staff != nil {
 		s.Join(rooms.ForStaff(sess.staff.IsAdmin())...)

@@ -111,6 +111,9 @@ func (h *socketEvents) subscribe(ctx context.Context, s *socket.Socket, sess *se
 	sess.subs[in.OrderID] = true
 	sess.mu.Unlock()
 	s.Join(rooms.Order(in.OrderID))
+	if err := h.admit(sess, o); err != nil {
+		return nil, err
+	}
 	// Events are read after Join, so none is missed in between.
 	o, events, err := h.act.orderSince(ctx, o, since)
 	if err != nil {
@@ -131,6 +134,7 @@ func (h *socketEvents) unsubscribe(_ context.Context, s *socket.Socket, sess *se
 	sess.mu.Lock()
 	delete(sess.subs, in.OrderID)
 	sess.mu.Unlock()
+	h.forget(sess, in.OrderID)
 	s.Leave(rooms.Order(in.OrderID))
 	return map[string]any{}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,7 +44,8 @@ type streams struct {
 func (h *streams) stream(c *gin.Context) {
 	id := c.Param("id")
 	ctx := c.Request.Context()
-	if _, _, err := h.act.canRead(ctx, callerOf(c), id, c.Query("token")); err != nil {
+	caller, o, err := h.act.canRead(ctx, callerOf(c), id, c.Query("token"))
+	if err != nil {
 		abort(c, err)
 		return
 	}
@@ -54,6 +56,12 @@ func (h *streams) stream(c *gin.Context) {
 	}
 	l, stop := h.listen.Listen(id)
 	defer stop()
+	revoked, forget, err := h.admit(caller, o)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	defer forget()
 	events, err := h.events.Events(ctx, id, last)
 	if err != nil {
 		abort(c, fmt.Errorf("load events of order %s: %w", id, err))
@@ -95,6 +103,8 @@ func (h *streams) stream(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-revoked:
+			return // the token was replaced: the stream ends
 		case <-h.stopping:
 			// Tell the client to come back soon, to this process or another.
 			fmt.Fprintf(w, ": server shutting down\nretry: %d\n\n", sseRetry.Milliseconds())
@@ -114,7 +124,12 @@ func (h *streams) stream(c *gin.Context) {
 				return
 			}
 		case <-l.Lagged:
-			// Dropped for being slow: catch up from the store and listen again.
+			// Dropped for being slow, or a resync after a Redis outage (when
+			// a replacement of the token may have been missed): check the
+			// token again, catch up from the store and listen again.
+			if _, _, err := h.act.canRead(ctx, caller, id, c.Query("token")); err != nil {
+				return
+			}
 			stop()
 			l, stop = h.listen.Listen(id)
 			if !h.catchUp(ctx, id, last, send) {
@@ -127,6 +142,30 @@ func (h *streams) stream(c *gin.Context) {
 			w.Flush()
 		}
 	}
+}
+
+// streamMember is a customer's SSE stream as a rooms.Member.
+type streamMember struct {
+	revoked chan struct{}
+	once    sync.Once
+}
+
+func (m *streamMember) SocketID() string { return "" }
+func (m *streamMember) Revoked(string)   { m.once.Do(func() { close(m.revoked) }) }
+
+// admit registers a customer's stream with the version of its token; the
+// returned channel is closed when that token is replaced (never for staff),
+// and forget is called when the stream ends. The caller listens first: a
+// token replaced in between is refused here.
+func (h *streams) admit(caller Caller, o orders.Order) (revoked <-chan struct{}, forget func(), err error) {
+	m := &streamMember{revoked: make(chan struct{})}
+	if caller.Trusted() {
+		return m.revoked, func() {}, nil
+	}
+	if !h.act.pub.Admit(o.ID, m, o.TokenVersion) {
+		return nil, nil, forbidden("this tracking token was replaced")
+	}
+	return m.revoked, func() { h.act.pub.Forget(o.ID, m) }, nil
 }
 
 func (h *streams) catchUp(ctx context.Context, id string, last int64, send func(...orders.Event) bool) bool {

@@ -82,6 +82,11 @@ type Order struct {
 	LastSeq   int64     `json:"lastSeq"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// TokenVersion counts the order's tracking tokens (1 for the first;
+	// each reissue adds one). Never sent: the store fills it where access
+	// is checked (OrderWithTokenHash), so that what used a replaced token
+	// can be told apart on every process.
+	TokenVersion int64 `json:"-"`
 }
 
 // Event types, which are also the Socket.IO and SSE event names.

@@ -9,8 +9,9 @@ import (
 
 // Event names the hub emits besides the order events' own types.
 const (
-	EventCreated = "order:created"
-	EventStats   = "stats"
+	EventCreated       = "order:created"
+	EventStats         = "stats"
+	EventAccessRevoked = "order:access-revoked"
 )
 
 // Observer is told about every broadcast (metrics).
@@ -27,6 +28,8 @@ type Emitter interface {
 	// EmitForeign sends v to the sockets in rooms that no ordercast process
 	// serves (Node servers sharing the Redis adapter).
 	EmitForeign(event string, v any, rooms ...string) error
+	// LeaveLocal makes this process's socket sid leave room.
+	LeaveLocal(sid, room string)
 }
 
 // Hub is the only code that emits to rooms. Handlers depend on it through
@@ -36,6 +39,7 @@ type Hub struct {
 	log     *slog.Logger
 	obs     []Observer
 	streams *Streams
+	access  *Access
 
 	seq *sequencer
 }
@@ -44,7 +48,7 @@ type Hub struct {
 // to streams (SSE) in the same order. store fills gaps in an order's events
 // (nil: gaps are skipped after the wait); obs are told about broadcasts.
 func NewHub(io Emitter, streams *Streams, store EventReader, log *slog.Logger, obs ...Observer) *Hub {
-	h := &Hub{io: io, log: log, obs: obs, streams: streams}
+	h := &Hub{io: io, log: log, obs: obs, streams: streams, access: NewAccess()}
 	h.seq = newSequencer(h.deliver, store, GapWait, log)
 	return h
 }
@@ -100,5 +104,49 @@ func (h *Hub) OrderCreated(o orders.Order) {
 func (h *Hub) DeliverCreated(o orders.Order) {
 	if err := h.io.EmitLocal(EventCreated, map[string]any{"order": o}, string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", EventCreated, "order", o.ID, "err", err)
+	}
+}
+
+// Admit registers m as following order id with token version (see Access).
+// When that token was already replaced, m is cut off at once, as a
+// revocation would have (a subscribe that raced with the reissue, a socket
+// recovered after it), and Admit returns false.
+func (h *Hub) Admit(id string, m Member, version int64) bool {
+	if h.access.Admit(id, m, version) {
+		return true
+	}
+	h.evict(id, m)
+	return false
+}
+
+// Forget drops m's registration for order id.
+func (h *Hub) Forget(id string, m Member) { h.access.Forget(id, m) }
+
+// TokenReplaced cuts off, on this process, everything that follows order id
+// with a token older than version (the cluster's relay tells the others,
+// which call DeliverTokenReplaced).
+func (h *Hub) TokenReplaced(id string, version int64) { h.DeliverTokenReplaced(id, version) }
+
+// DeliverTokenReplaced cuts off this process's members of order id that
+// used a token older than version: each forgets its access (streams end),
+// and each socket leaves the order's room and is told so.
+func (h *Hub) DeliverTokenReplaced(id string, version int64) {
+	for _, m := range h.access.revoke(id, version) {
+		h.evict(id, m)
+	}
+}
+
+// evict tells m it lost order id; a socket leaves the order's room and gets
+// order:access-revoked.
+func (h *Hub) evict(id string, m Member) {
+	m.Revoked(id)
+	sid := m.SocketID()
+	if sid == "" {
+		return
+	}
+	h.io.LeaveLocal(sid, string(Order(id)))
+	// A socket is alone in the room named by its id.
+	if err := h.io.EmitLocal(EventAccessRevoked, map[string]any{"orderId": id}, sid); err != nil {
+		h.log.Warn("broadcast failed", "event", EventAccessRevoked, "order", id, "err", err)
 	}
 }

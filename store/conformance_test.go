@@ -762,6 +762,7 @@ func runConformance(t *testing.T, db newDB) {
 			}
 		}},
 	}
+	tests = append(tests, idempotencyCases()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -140,7 +140,9 @@ func (p *Postgres) GetOrder(ctx context.Context, id string) (orders.Order, error
 // orders.ErrNotFound.
 func (p *Postgres) OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error) {
 	var h []byte
-	o, err := scanPgOrder(p.pool.QueryRow(ctx, `SELECT `+pgOrderCols+`, token_hash FROM orders WHERE id = $1`, id), &h)
+	var v int64
+	o, err := scanPgOrder(p.pool.QueryRow(ctx, `SELECT `+pgOrderCols+`, token_hash, token_version FROM orders WHERE id = $1`, id), &h, &v)
+	o.TokenVersion = v
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = orders.ErrNotFound
 	}

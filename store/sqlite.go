@@ -182,7 +182,9 @@ func (s *SQLite) GetOrder(ctx context.Context, id string) (orders.Order, error) 
 // orders.ErrNotFound.
 func (s *SQLite) OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error) {
 	var h []byte
-	o, err := scanSQLiteOrder(s.stmts.orderHash.QueryRowContext(ctx, id), &h)
+	var v int64
+	o, err := scanSQLiteOrder(s.stmts.orderHash.QueryRowContext(ctx, id), &h, &v)
+	o.TokenVersion = v
 	if errors.Is(err, sql.ErrNoRows) {
 		err = orders.ErrNotFound
 	}

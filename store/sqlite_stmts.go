@@ -38,7 +38,7 @@ func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
 		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ? WHERE id = ?`},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
-		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash FROM orders WHERE id = ?`},
+		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash, token_version FROM orders WHERE id = ?`},
 		{read, &st.events, `SELECT ` + sqliteEventCols + ` FROM events WHERE order_id = ? AND seq > ? ORDER BY seq`},
 	} {
 		stmt, err := p.db.PrepareContext(ctx, p.query)

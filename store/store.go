@@ -36,6 +36,14 @@ type Store interface {
 	Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error)
 	// Events returns the order's events with seq > since, oldest first.
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+	// ReplaceTrackingToken stores a new token hash for the order and
+	// returns the token's new version (orders.Order.TokenVersion).
+	ReplaceTrackingToken(ctx context.Context, id string, hash []byte) (int64, error)
+	// Idempotency-Key records (idempotency.go).
+	ClaimIdempotencyKey(ctx context.Context, c IdemClaim) (IdemResult, error)
+	CompleteIdempotencyKey(ctx context.Context, k IdemKey, claimID string, status int, body []byte) error
+	ReleaseIdempotencyKey(ctx context.Context, k IdemKey, claimID string) error
+	PurgeIdempotencyKeys(ctx context.Context, now time.Time, limit int) (int, error)
 	Ping(ctx context.Context) error
 	Close() error
 }
