@@ -34,6 +34,7 @@ func (b *Book) Full() Snapshot {
 // Heard takes a snapshot from process node, and notifies the totals it
 // changes. A process's snapshots must be given in the order it sent them.
 func (b *Book) Heard(node string, s Snapshot) {
+	defer b.notifyPending()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := b.peers[node]
@@ -80,6 +81,7 @@ func (b *Book) Known(node string) bool {
 
 // Left drops node's counts at once (it said it is leaving).
 func (b *Book) Left(node string) {
+	defer b.notifyPending()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.drop(node)
@@ -87,6 +89,7 @@ func (b *Book) Left(node string) {
 
 // Expire drops the processes not heard from within TTL.
 func (b *Book) Expire() {
+	defer b.notifyPending()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()

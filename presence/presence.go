@@ -44,8 +44,9 @@ type Snapshot struct {
 }
 
 // Notifier is told of every change of a total (rooms.Hub emits them to
-// this process's sockets). It is called with the book's lock held, so that
-// totals reach sockets in the order they changed; it must not call back.
+// this process's sockets). It is called by one goroutine at a time, outside
+// the book's lock, with each order's newest total: changes that pile up
+// while it emits are sent as one, never out of order.
 type Notifier interface {
 	Presence(orderID string, c Counts)
 	SupportOnline(count int)
@@ -64,6 +65,11 @@ type Book struct {
 	online int               // the staff total last notified
 	dirty  map[string]bool   // orders changed since the last Flush
 	staffD bool
+
+	// Totals to notify, newest per order (notify.go).
+	pending       map[string]Counts
+	onlinePending bool
+	notifying     bool
 }
 
 type peer struct {
@@ -78,7 +84,7 @@ func New(notify Notifier, now func() time.Time) *Book {
 		now = time.Now
 	}
 	return &Book{notify: notify, now: now, local: map[string]Counts{}, peers: map[string]*peer{},
-		shown: map[string]Counts{}, dirty: map[string]bool{}}
+		shown: map[string]Counts{}, dirty: map[string]bool{}, pending: map[string]Counts{}}
 }
 
 // Join counts one more socket of this process subscribed to orderID and
@@ -89,6 +95,7 @@ func (b *Book) Join(orderID string, staff bool) Counts { return b.change(orderID
 func (b *Book) Leave(orderID string, staff bool) { b.change(orderID, staff, -1) }
 
 func (b *Book) change(orderID string, staff bool, d int) Counts {
+	defer b.notifyPending()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c := b.local[orderID]
@@ -109,6 +116,7 @@ func (b *Book) change(orderID string, staff bool, d int) Counts {
 // StaffOnline counts d more (or fewer) staff sockets connected here and
 // returns the total over every process.
 func (b *Book) StaffOnline(d int) int {
+	defer b.notifyPending()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.staff += d
@@ -146,7 +154,8 @@ func (b *Book) onlineTotal() int {
 	return n
 }
 
-// show notifies the order's total if it changed, and returns it; b.mu held.
+// show queues the order's total for notifyPending if it changed, and
+// returns it; b.mu held.
 func (b *Book) show(orderID string) Counts {
 	c := b.total(orderID)
 	if c == b.shown[orderID] {
@@ -157,7 +166,7 @@ func (b *Book) show(orderID string) Counts {
 	} else {
 		b.shown[orderID] = c
 	}
-	b.notify.Presence(orderID, c)
+	b.pending[orderID] = c
 	return c
 }
 
@@ -165,7 +174,32 @@ func (b *Book) showOnline() int {
 	n := b.onlineTotal()
 	if n != b.online {
 		b.online = n
-		b.notify.SupportOnline(n)
+		b.onlinePending = true
 	}
 	return n
+}
+
+// notifyPending tells the notifier the queued totals, outside b.mu. One
+// caller at a time does it, and takes what others queue meanwhile.
+func (b *Book) notifyPending() {
+	b.mu.Lock()
+	if b.notifying {
+		b.mu.Unlock()
+		return // the one notifying takes ours too
+	}
+	b.notifying = true
+	for len(b.pending) > 0 || b.onlinePending {
+		pending, online, onlineDue := b.pending, b.online, b.onlinePending
+		b.pending, b.onlinePending = make(map[string]Counts, len(pending)), false
+		b.mu.Unlock()
+		for id, c := range pending {
+			b.notify.Presence(id, c)
+		}
+		if onlineDue {
+			b.notify.SupportOnline(online)
+		}
+		b.mu.Lock()
+	}
+	b.notifying = false
+	b.mu.Unlock()
 }

@@ -160,3 +160,37 @@ func TestConcurrentJoins(t *testing.T) {
 		t.Fatalf("total = %+v after equal joins and leaves", b.Total("o"))
 	}
 }
+
+// hookNotes runs hook on the first notification, as a change made by
+// another goroutine while the notifier emits.
+type hookNotes struct {
+	notes
+	hook func()
+}
+
+func (n *hookNotes) Presence(id string, c Counts) {
+	n.notes.Presence(id, c)
+	if h := n.hook; h != nil {
+		n.hook = nil
+		h()
+	}
+}
+
+// TestNotifyOutsideTheLock: the notifier runs without the book's lock (a
+// change made meanwhile neither deadlocks nor is lost), and changes that
+// pile up while it runs are sent as the newest total, after the older one.
+func TestNotifyOutsideTheLock(t *testing.T) {
+	n := &hookNotes{}
+	b := New(n, nil)
+	n.hook = func() {
+		b.Join("o", false) // queued: the running notification takes it
+		b.Join("o", true)
+		if c := b.Total("o"); c != (Counts{2, 1}) {
+			t.Errorf("total inside the notifier = %+v", c)
+		}
+	}
+	b.Join("o", false)
+	if got, want := n.take(), []string{"o=1/0", "o=2/1"}; !slices.Equal(got, want) {
+		t.Fatalf("notified %v, want %v", got, want)
+	}
+}
