@@ -8,6 +8,7 @@ import (
 
 	"github.com/ordercast/ordercast/orders"
 	"github.com/ordercast/ordercast/presence"
+	"github.com/ordercast/ordercast/rooms"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
@@ -121,8 +122,29 @@ func (h *socketEvents) connected(s *socket.Socket) {
 	if !ok {
 		return
 	}
+	// Rooms are left before "disconnect" says so: from "disconnecting" on,
+	// leftRoom leaves the subscriptions to close, which keeps them for a
+	// recovery.
+	_ = s.On("disconnecting", func(...any) { sess.closing() })
 	_ = s.On("disconnect", func(...any) { sess.close() })
 	sess.start()
+}
+
+// leftRoom uncounts a socket that left an order's room without
+// unsubscribing: its token was revoked, or any other way the server has
+// to make a socket leave. (After an unsubscribe, leave found nothing.)
+func (h *socketEvents) leftRoom(room string, data any) {
+	sess, ok := data.(*session)
+	id, isOrder := rooms.OrderID(room)
+	if !ok || !isOrder {
+		return
+	}
+	sess.mu.Lock()
+	disconnecting := sess.disconnecting
+	sess.mu.Unlock()
+	if !disconnecting {
+		sess.leave(id)
+	}
 }
 
 // start counts the session: its role, and the subscriptions it has.
@@ -165,6 +187,12 @@ func (s *session) leave(orderID string) {
 	if s.live && !s.closed {
 		s.book.Leave(orderID, s.staff != nil)
 	}
+}
+
+func (s *session) closing() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disconnecting = true
 }
 
 // close uncounts a disconnected socket. Its subs stay, for recovery.

@@ -1,11 +1,16 @@
 package handlers
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/presence"
+	"github.com/ordercast/ordercast/rooms"
+	"github.com/ordercast/ordercast/sockets"
 )
 
 type quietNotifier struct{}
@@ -87,5 +92,50 @@ func TestTypingThrottle(t *testing.T) {
 	s.forgetTyping("b") // a failed relay does not count
 	if !s.mayType("b", t0.Add(600*time.Millisecond)) {
 		t.Fatal("a forgotten signal still throttles")
+	}
+}
+
+// TestPresenceFollowsTheRoom: a socket made to leave an order's room by the
+// server (as a revoked token does) is uncounted, like one that
+// unsubscribes or disconnects.
+func TestPresenceFollowsTheRoom(t *testing.T) {
+	var sio *sockets.Server
+	srv := newSecServerWith(t, Config{}, nil, func(s *sockets.Server) { sio = s })
+	rec := srv.serve(apiRequest("POST", "/api/orders", secAPIKey, []byte(orderBody("P"))))
+	var created struct {
+		TrackingToken string `json:"trackingToken"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || rec.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	subscribe := func(s *rawSocket, id int) presence.Counts {
+		t.Helper()
+		if err := s.send(fmt.Sprintf(`42%d["order:subscribe",{"orderId":"P","token":%q}]`, id, created.TrackingToken)); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := s.waitAck(id, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ack []struct {
+			OK       bool            `json:"ok"`
+			Presence presence.Counts `json:"presence"`
+		}
+		if err := json.Unmarshal([]byte(raw), &ack); err != nil || len(ack) != 1 || !ack[0].OK {
+			t.Fatalf("subscribe ack %s: %v", raw, err)
+		}
+		return ack[0].Presence
+	}
+	first := connectRaw(t, srv.URL, nil)
+	defer first.close()
+	if c := subscribe(first, 1); c != (presence.Counts{Customers: 1}) {
+		t.Fatalf("first subscriber counted %+v", c)
+	}
+	// The server takes the first socket out of the room (token revoked).
+	sio.IO.Local().In(rooms.Order("P")).SocketsLeave(rooms.Order("P"))
+	second := connectRaw(t, srv.URL, nil)
+	defer second.close()
+	if c := subscribe(second, 2); c != (presence.Counts{Customers: 1}) {
+		t.Fatalf("after the first left the room, the second subscriber counted %+v, want 1 customer", c)
 	}
 }

@@ -91,6 +91,9 @@ type SocketServer interface {
 // Sessions reports the Engine.IO sessions that open (sockets.Server).
 type Sessions interface {
 	OnSession(fn func(r *http.Request) (closed func()))
+	// OnLeave reports every room a socket of this process leaves, with its
+	// Data (presence follows the order rooms: desk.go).
+	OnLeave(fn func(room string, data any))
 }
 
 // New builds every handler from what it uses, and the routes.
@@ -204,4 +207,5 @@ func (r *Router) Attach(io SocketServer, sessions Sessions, observe func(socket.
 		}
 	})
 	r.limits.trackConnections(sessions)
+	sessions.OnLeave(r.events.leftRoom)
 }

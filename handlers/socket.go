@@ -45,6 +45,8 @@ type session struct {
 	// live: the connection completed and the socket is counted in book;
 	// closed: it disconnected and is counted no more.
 	live, closed bool
+	// disconnecting: the socket is leaving its rooms on its way out.
+	disconnecting bool
 }
 
 func (s *session) caller(orderID string) Caller {
