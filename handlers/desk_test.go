@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +138,37 @@ func TestPresenceFollowsTheRoom(t *testing.T) {
 	defer second.close()
 	if c := subscribe(second, 2); c != (presence.Counts{Customers: 1}) {
 		t.Fatalf("after the first left the room, the second subscriber counted %+v, want 1 customer", c)
+	}
+}
+
+func TestListAwaitingQuery(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	ts.create(t, "w1")
+	ts.create(t, "w2")
+	plain := ts.do(t, "GET", "/api/orders?limit=1", testAPIKey, "")
+	next, _ := plain.body["next"].(string)
+	if next == "" {
+		t.Fatalf("no cursor after the first of two orders: %s", plain.raw)
+	}
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"awaiting=reply", http.StatusOK},
+		{"awaiting=reply&status=placed&limit=5", http.StatusOK},
+		{"awaiting=", http.StatusOK}, // absent
+		{"awaiting=yes", http.StatusBadRequest},
+		{"awaiting=REPLY", http.StatusBadRequest},
+		{"awaiting=reply&before=" + next, http.StatusBadRequest}, // the plain list's cursor
+		{"awaiting=reply&limit=101", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		r := ts.do(t, "GET", "/api/orders?"+tt.query, testAPIKey, "")
+		if r.status != tt.want || (tt.want == http.StatusBadRequest && r.code() != CodeBadRequest) {
+			t.Errorf("%s: %d %s, want %d", tt.query, r.status, r.raw, tt.want)
+		}
+		if tt.query == "awaiting=reply" && !strings.Contains(r.raw, `"orders":[]`) {
+			t.Errorf("no order awaits a reply, got %s", r.raw)
+		}
 	}
 }
