@@ -6,8 +6,11 @@
 //     @socket.io/redis-emitter) carries every io.To(room).Emit to the sockets
 //     of every process, Go or Node;
 //   - a node channel, "<prefix>-ordercast#", carries what the adapter can't:
-//     stored events for other processes' SSE listeners, and each process's
-//     stats once a second, summed by every process for its admin sockets;
+//     stored events for other processes' SSE listeners, each process's
+//     stats once a second, summed by every process for its admin sockets,
+//     and each process's presence counts (presence.go: changes every
+//     100 ms at most, everything every 2 s; a silent process is dropped
+//     after 6 s);
 //   - the node watches its Redis connection: readiness fails while it is
 //     down (each process keeps serving its own sockets meanwhile), and when
 //     it comes back every local subscriber resyncs by seq, because pub/sub
@@ -38,12 +41,15 @@
 //     only makes shutdown during an outage quicker.
 //   - Close is called after the Socket.IO server is closed, because the
 //     adapter publishes through the node's clients. Close is idempotent.
+//   - SharePresence(book) is called once, before Start, so that the first
+//     subscription already sends this process's counts.
 //
-// In main: New, Adapter → sockets.New, Relay(hub), Start(sio, hub),
-// Stopping, sio.Close, Close. The package sets no process-wide state; go-redis
+// In main: New, Adapter → sockets.New, Relay(hub), SharePresence(book),
+// Start(sio, hub), Stopping, sio.Close, Close. The package sets no process-wide state; go-redis
 // log routing is internal/redislog's, called once by main.
 //
 // Files: cluster.go (Config, Node, New, Start, Stopping, Close), channel.go
 // (the node-channel protocol), health.go (readiness, outage and resync),
-// stats.go (figures of every node), relay.go (the Publisher decorator).
+// stats.go (figures of every node), relay.go (the Publisher decorator),
+// presence.go (presence counts of every node).
 package cluster

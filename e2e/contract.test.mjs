@@ -15,6 +15,7 @@ after(cleanup);
 const order = {
   id: 'A-1', customer: 'Ada', items: [{ name: 'Tea', qty: 1 }], total: 100, currency: 'EUR',
   status: 'placed', lastSeq: 1, createdAt: '2026-01-02T03:04:05Z', updatedAt: '2026-01-02T03:04:05Z',
+  assignee: null, awaitingReply: false, awaitingSince: null,
 };
 const statusEvent = { type: 'order:status', orderId: 'A-1', seq: 1, status: 'placed', note: '', at: '2026-01-02T03:04:05Z', by: 'service' };
 

@@ -18,6 +18,7 @@ type orderStore interface {
 	Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error)
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
 	ReplaceTrackingToken(ctx context.Context, id string, hash []byte) (int64, error)
+	SetAssignee(ctx context.Context, orderID string, assignee *string) (orders.Order, error)
 }
 
 // Publisher delivers stored events to whoever watches them (rooms.Hub).
@@ -42,6 +43,7 @@ type Publisher interface {
 type orderActions struct {
 	store orderStore
 	pub   Publisher
+	desk  Desk
 	now   func() time.Time
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/limits"
 	"github.com/ordercast/ordercast/origin"
+	"github.com/ordercast/ordercast/presence"
 	"github.com/ordercast/ordercast/store"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -66,6 +67,10 @@ type Deps struct {
 	Now func() time.Time
 	// Acks may be nil.
 	Acks AckObserver
+	// Desk and Presence may be nil when Publisher is a rooms.Hub (it is
+	// both the desk and the book's notifier).
+	Desk     Desk
+	Presence Presence
 
 	// Socket is the Engine.IO handler, mounted at /socket.io/.
 	Socket http.Handler
@@ -94,6 +99,9 @@ type SocketServer interface {
 // Sessions reports the Engine.IO sessions that open (sockets.Server).
 type Sessions interface {
 	OnSession(fn func(r *http.Request) (closed func()))
+	// OnLeave reports every room a socket of this process leaves, with its
+	// Data (presence follows the order rooms: desk.go).
+	OnLeave(fn func(room string, data any))
 }
 
 // New builds every handler from what it uses, and the routes.
@@ -122,7 +130,15 @@ func New(cfg Config, d Deps) *Router {
 	if d.Sealer == nil {
 		d.Sealer, _ = auth.NewSealer([]byte(auth.RandomString(32)))
 	}
-	act := &orderActions{store: d.Store, pub: d.Publisher, now: d.Now}
+	if d.Desk == nil {
+		d.Desk, _ = d.Publisher.(Desk)
+	}
+	if d.Presence == nil {
+		if n, ok := d.Publisher.(presence.Notifier); ok {
+			d.Presence = presence.New(n, d.Now)
+		}
+	}
+	act := &orderActions{store: d.Store, pub: d.Publisher, desk: d.Desk, now: d.Now}
 	creds := credentials{apiKey: d.APIKey, signer: d.Signer}
 	lim := &addressLimits{}
 	if cfg.HTTPRatePerIP > 0 {
@@ -191,7 +207,7 @@ func New(cfg Config, d Deps) *Router {
 	}
 
 	events := &socketEvents{act: act, signer: d.Signer, rate: cfg.EventRate, burst: cfg.EventBurst,
-		now: d.Now, acks: d.Acks, log: d.Log}
+		now: d.Now, acks: d.Acks, book: d.Presence, log: d.Log}
 	return &Router{Engine: r, events: events, limits: lim}
 }
 
@@ -208,7 +224,9 @@ func (r *Router) Attach(io SocketServer, sessions Sessions, observe func(socket.
 		if s, ok := args[0].(*socket.Socket); ok {
 			r.events.logConnections(s)
 			r.events.readmit(s)
+			r.events.connected(s)
 		}
 	})
 	r.limits.trackConnections(sessions)
+	sessions.OnLeave(r.events.leftRoom)
 }

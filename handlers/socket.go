@@ -27,6 +27,7 @@ type socketEvents struct {
 	burst  int
 	now    func() time.Time
 	acks   AckObserver // may be nil
+	book   Presence
 	log    *slog.Logger
 }
 
@@ -35,6 +36,7 @@ type session struct {
 	sid     string
 	staff   *auth.Staff
 	limiter *limits.Events
+	book    Presence
 
 	mu sync.Mutex
 	// subs maps the orders this socket subscribed to with a valid token
@@ -45,6 +47,13 @@ type session struct {
 	tokens map[string]int64
 	// recovering holds a recovered socket's tokens until it is connected.
 	recovering map[string]int64
+	// typed: when each order's last typing signal was relayed (desk.go).
+	typed map[string]time.Time
+	// live: the connection completed and the socket is counted in book;
+	// closed: it disconnected and is counted no more.
+	live, closed bool
+	// disconnecting: the socket is leaving its rooms on its way out.
+	disconnecting bool
 }
 
 func (s *session) caller(orderID string) Caller {
@@ -63,6 +72,7 @@ func (s *session) caller(orderID string) Caller {
 // emit right after 'connect' always finds its handler.
 func (h *socketEvents) authenticate(s *socket.Socket, next func(*socket.ExtendedError)) {
 	sess := &session{sid: string(s.Id()), subs: map[string]bool{}, tokens: map[string]int64{},
+		typed: map[string]time.Time{}, book: h.book,
 		limiter: limits.NewEvents(h.rate, h.burst, h.now)}
 	if tok, present := handshakeToken(s); present {
 		staff, err := h.signer.Verify(tok)

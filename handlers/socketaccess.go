@@ -13,14 +13,16 @@ var _ rooms.Member = (*session)(nil)
 // SocketID is the socket's id: the hub tells it about the revocation there.
 func (s *session) SocketID() string { return s.sid }
 
-// Revoked forgets the customer's access to orderID; the hub makes the socket
-// leave the order's room.
+// Revoked forgets the customer's access to orderID and uncounts it from the
+// order's presence (leave), before the hub makes the socket leave the room:
+// the room hook then finds nothing left to uncount.
 func (s *session) Revoked(orderID string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.tokens[orderID]; ok {
-		delete(s.tokens, orderID)
-		delete(s.subs, orderID)
+	_, ok := s.tokens[orderID]
+	delete(s.tokens, orderID)
+	s.mu.Unlock()
+	if ok {
+		s.leave(orderID)
 	}
 }
 

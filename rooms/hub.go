@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/presence"
 )
 
 // Event names the hub emits besides the order events' own types.
@@ -12,6 +13,11 @@ const (
 	EventCreated       = "order:created"
 	EventStats         = "stats"
 	EventAccessRevoked = "order:access-revoked"
+	// The support desk's live signals (contract 0.2).
+	EventTyping        = "order:typing"
+	EventPresence      = "order:presence"
+	EventSupportOnline = "support:online"
+	EventAssigned      = "order:assigned"
 )
 
 // Observer is told about every broadcast (metrics).
@@ -30,6 +36,11 @@ type Emitter interface {
 	EmitForeign(event string, v any, rooms ...string) error
 	// LeaveLocal makes this process's socket sid leave room.
 	LeaveLocal(sid, room string)
+	// EmitVolatile sends v to the sockets in rooms on every process except
+	// the socket except, dropped for a socket whose transport is busy.
+	EmitVolatile(event string, v any, except string, rooms ...string) error
+	// EmitLocalOutside sends v to this process's sockets not in room.
+	EmitLocalOutside(event string, v any, room string) error
 }
 
 // Hub is the only code that emits to rooms. Handlers depend on it through
@@ -148,5 +159,39 @@ func (h *Hub) evict(id string, m Member) {
 	// A socket is alone in the room named by its id.
 	if err := h.io.EmitLocal(EventAccessRevoked, map[string]any{"orderId": id}, sid); err != nil {
 		h.log.Warn("broadcast failed", "event", EventAccessRevoked, "order", id, "err", err)
+	}
+}
+
+// Typing relays a typing signal to the order's room and support on every
+// process, never back to its sender (a socket id), and as a volatile emit:
+// a signal a busy socket misses is superseded by the next one.
+func (h *Hub) Typing(t orders.Typing, sender string) {
+	if err := h.io.EmitVolatile(EventTyping, t, sender, string(Order(t.OrderID)), string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventTyping, "order", t.OrderID, "err", err)
+	}
+}
+
+// Presence tells this process's sockets in the order's room and in support
+// the order's counts over every process (presence.Book calls it whenever
+// they change; each process tells its own sockets).
+func (h *Hub) Presence(orderID string, c presence.Counts) {
+	payload := map[string]any{"orderId": orderID, "customers": c.Customers, "staff": c.Staff}
+	if err := h.io.EmitLocal(EventPresence, payload, string(Order(orderID)), string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventPresence, "order", orderID, "err", err)
+	}
+}
+
+// SupportOnline tells this process's sockets outside support how many
+// staff sockets every process has.
+func (h *Hub) SupportOnline(count int) {
+	if err := h.io.EmitLocalOutside(EventSupportOnline, map[string]any{"count": count}, string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventSupportOnline, "err", err)
+	}
+}
+
+// Assigned tells support on every process who handles an order now.
+func (h *Hub) Assigned(a orders.Assignment) {
+	if err := h.io.Emit(EventAssigned, a, string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventAssigned, "order", a.OrderID, "err", err)
 	}
 }

@@ -19,6 +19,9 @@ func Order(id string) socket.Room { return socket.Room(orderPrefix + id) }
 
 const orderPrefix = "order-"
 
+// OrderID is the order whose room room is.
+func OrderID(room string) (string, bool) { return strings.CutPrefix(room, orderPrefix) }
+
 // ForStaff lists the rooms a staff socket joins on connect.
 func ForStaff(admin bool) []socket.Room {
 	if admin {
