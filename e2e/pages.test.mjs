@@ -275,7 +275,8 @@ describe('pages', () => {
     await waitSel(sp, '#d-messages .msg[data-seq="4"]', PUSH_MS);
     assert.equal(await cp.textContent('#messages .msg[data-seq="4"] .msg-text'), evil);
     assert.equal(await sp.textContent('#d-messages .msg[data-seq="4"] .msg-text'), evil);
-    assert.equal(await cp.textContent('#timeline li[data-seq="4"] .tl-quote'), evil);
+    assert.equal(await countSel(cp, '#timeline li[data-seq="4"]'), 0, 'chat messages are shown in the chat only');
+    await waitText(cp, '#timeline-chat', '3 messages in the chat', PUSH_MS);
     for (const page of [cp, sp]) {
       assert.equal(await countSel(page, 'main b'), 0, 'no <b> element was created');
       assert.equal(await countSel(page, 'main script'), 0, 'no <script> element was created');
