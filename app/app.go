@@ -24,6 +24,7 @@ import (
 	"github.com/ordercast/ordercast/handlers"
 	"github.com/ordercast/ordercast/internal/redislog"
 	"github.com/ordercast/ordercast/metrics"
+	"github.com/ordercast/ordercast/presence"
 	"github.com/ordercast/ordercast/public"
 	"github.com/ordercast/ordercast/rooms"
 	"github.com/ordercast/ordercast/sockets"
@@ -134,6 +135,7 @@ func (a *App) wire(m *metrics.Metrics) http.Handler {
 	streams := rooms.NewStreams()
 	a.stats = rooms.NewReporter(a.sio, a.sio, a.log)
 	a.hub = rooms.NewHub(a.sio, streams, observed, a.log, m, a.stats)
+	book := presence.New(a.hub, nil)
 	m.Watch(a.sio.IO, a.sio, streams.Len)
 	var pub handlers.Publisher = a.hub
 	if text := os.Getenv(crashBeforePublishEnv); text != "" {
@@ -144,6 +146,7 @@ func (a *App) wire(m *metrics.Metrics) http.Handler {
 		pub = a.node.Relay(pub)
 		checks = append(checks, handlers.Check{Name: "redis", Fn: m.Check(metrics.DepRedis, a.node.Check), Degraded: true})
 		a.gather = a.node.Gather
+		a.node.SharePresence(book)
 		a.node.Start(a.sio, struct {
 			*rooms.Hub
 			*rooms.Streams
@@ -152,7 +155,7 @@ func (a *App) wire(m *metrics.Metrics) http.Handler {
 	deps := handlers.Deps{
 		Store: observed, Publisher: pub, Streams: streams, Signer: a.signer, APIKey: auth.NewAPIKey(a.secrets.APIKey),
 		Log: a.log, Checks: checks, Acks: m, Draining: a.draining, Stopping: a.stopping,
-		Socket: a.sio, Public: public.Files, Observe: m.HTTP,
+		Socket: a.sio, Public: public.Files, Observe: m.HTTP, Desk: a.hub, Presence: book,
 	}
 	if a.cfg.MetricsAddr == "" {
 		deps.Metrics = m.Handler()

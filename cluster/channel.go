@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/presence"
 	"github.com/ordercast/ordercast/rooms"
 )
 
@@ -21,14 +22,17 @@ type message struct {
 	Event *orders.Event `json:"event,omitempty"`
 	Order *orders.Order `json:"order,omitempty"`
 	Stats *rooms.Stats  `json:"stats,omitempty"`
+	// Presence is a node's presence counts (presence.go).
+	Presence *presence.Snapshot `json:"presence,omitempty"`
 }
 
 // Kinds of message.
 const (
-	kindEvent   = "event"   // a stored event (relay.go)
-	kindCreated = "created" // a new order (relay.go)
-	kindStats   = "stats"   // a node's figures, once per interval (stats.go)
-	kindLeave   = "leave"   // a node closing: stop counting it at once
+	kindEvent    = "event"    // a stored event (relay.go)
+	kindCreated  = "created"  // a new order (relay.go)
+	kindStats    = "stats"    // a node's figures, once per interval (stats.go)
+	kindLeave    = "leave"    // a node closing: stop counting it at once
+	kindPresence = "presence" // a node's presence counts (presence.go)
 )
 
 // send publishes m as this node's.
@@ -66,6 +70,7 @@ func (n *Node) listen(io Sockets, local Local) {
 			// One confirmation per channel and (re)connection: count one.
 			if m.Kind == "subscribe" && m.Channel == n.channel {
 				n.subscribed(io, local)
+				n.wantFullPresence() // the others learn of us at once
 			}
 		case *redis.Message:
 			if m.Channel == n.broadcasts {
@@ -100,7 +105,14 @@ func (n *Node) receive(local Local, payload string) {
 		if m.Stats != nil {
 			n.peers.heard(m.Node, *m.Stats)
 		}
+	case kindPresence:
+		if m.Presence != nil {
+			n.heardPresence(m.Node, *m.Presence)
+		}
 	case kindLeave:
 		n.peers.left(m.Node)
+		if b := n.presenceBook(); b != nil {
+			b.Left(m.Node)
+		}
 	}
 }

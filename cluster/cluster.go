@@ -61,6 +61,7 @@ type Node struct {
 	adapter     func() socket.AdapterConstructor
 	link        link     // health.go
 	peers       peerList // stats.go
+	presence    presenceSync
 	closeResult func() error
 
 	mu      sync.Mutex // guards started and closed
@@ -125,6 +126,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 		cancel:      cancel,
 		link:        link{lastErr: errors.New("connecting")},
 		peers:       peerList{ttl: cfg.StatsTTL, m: map[string]peer{}},
+		presence:    presenceSync{due: make(chan struct{}, 1)},
 		done:        make(chan struct{}),
 	}
 	for _, h := range cfg.Hooks {

@@ -16,6 +16,7 @@ type orderStore interface {
 	OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error)
 	Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error)
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+	SetAssignee(ctx context.Context, orderID string, assignee *string) (orders.Order, error)
 }
 
 // Publisher delivers stored events to whoever watches them (rooms.Hub).
@@ -33,6 +34,7 @@ type Publisher interface {
 type orderActions struct {
 	store orderStore
 	pub   Publisher
+	desk  Desk
 	now   func() time.Time
 }
 

@@ -264,7 +264,7 @@ func (f *fakeReporter) Errorf(format string, args ...any) {
 // stamp: undocumented fields, statuses, codes and routes all fail.
 func TestOpenAPIValidatorCatches(t *testing.T) {
 	spec := mustSpec(t)
-	order := `{"id":"A","customer":"Ada","items":[{"name":"Tea","qty":1}],"total":100,"currency":"EUR","status":"placed","lastSeq":1,"createdAt":"2026-01-02T03:04:05Z","updatedAt":"2026-01-02T03:04:05Z"}`
+	order := `{"id":"A","customer":"Ada","items":[{"name":"Tea","qty":1}],"total":100,"currency":"EUR","status":"placed","lastSeq":1,"createdAt":"2026-01-02T03:04:05Z","updatedAt":"2026-01-02T03:04:05Z","assignee":null,"awaitingReply":false,"awaitingSince":null}`
 	created := `{"order":` + order + `,"trackingToken":"0123456789abcdef0123","trackingUrl":"http://x/track/A?token=0123456789abcdef0123"}`
 	jsonHeader := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	tests := []struct {
@@ -275,13 +275,14 @@ func TestOpenAPIValidatorCatches(t *testing.T) {
 		ok           bool
 	}{
 		{"documented create", "POST", "/api/orders", 201, created, true},
-		{"0.2 order fields are optional and typed", "POST", "/api/orders", 201,
-			strings.Replace(created, `"lastSeq":1`, `"lastSeq":1,"assignee":null,"awaitingReply":true,"awaitingSince":"2026-01-02T03:04:05Z"`, 1), true},
+		{"0.2 order fields typed", "POST", "/api/orders", 201,
+			strings.Replace(created, `"assignee":null,"awaitingReply":false,"awaitingSince":null`, `"assignee":"Sam","awaitingReply":true,"awaitingSince":"2026-01-02T03:04:05Z"`, 1), true},
+		{"0.2 order field missing", "POST", "/api/orders", 201, strings.Replace(created, `,"awaitingSince":null`, ``, 1), false},
 		{"undocumented order field", "POST", "/api/orders", 201, strings.Replace(created, `"lastSeq":1`, `"lastSeq":1,"secret":"x"`, 1), false},
 		{"undocumented top-level field", "POST", "/api/orders", 201, strings.Replace(created, `{"order"`, `{"debug":1,"order"`, 1), false},
 		{"missing field", "POST", "/api/orders", 201, strings.Replace(created, `"currency":"EUR",`, ``, 1), false},
 		{"wrong type", "POST", "/api/orders", 201, strings.Replace(created, `"total":100`, `"total":"100"`, 1), false},
-		{"assignee must be string or null", "POST", "/api/orders", 201, strings.Replace(created, `"lastSeq":1`, `"lastSeq":1,"assignee":5`, 1), false},
+		{"assignee must be string or null", "POST", "/api/orders", 201, strings.Replace(created, `"assignee":null`, `"assignee":5`, 1), false},
 		{"undocumented status", "GET", "/healthz", 418, `{"status":"ok"}`, false},
 		{"code not of its status", "GET", "/api/orders/A", 404, `{"error":{"code":"forbidden","message":"x"}}`, false},
 		{"code outside the enum", "GET", "/api/orders/A", 404, `{"error":{"code":"gone","message":"x"}}`, false},

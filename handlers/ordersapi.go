@@ -99,6 +99,14 @@ func (a *ordersAPI) listOrders(c *gin.Context) {
 		}
 		q.Status = st
 	}
+	switch c.Query("awaiting") {
+	case "":
+	case "reply":
+		q.Awaiting = true
+	default:
+		abort(c, badRequest("awaiting: must be reply"))
+		return
+	}
 	if s := c.Query("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 100 {

@@ -14,6 +14,7 @@ import (
 	"github.com/ordercast/ordercast/auth"
 	"github.com/ordercast/ordercast/limits"
 	"github.com/ordercast/ordercast/origin"
+	"github.com/ordercast/ordercast/presence"
 	"github.com/ordercast/ordercast/store"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -58,6 +59,10 @@ type Deps struct {
 	Now func() time.Time
 	// Acks may be nil.
 	Acks AckObserver
+	// Desk and Presence may be nil when Publisher is a rooms.Hub (it is
+	// both the desk and the book's notifier).
+	Desk     Desk
+	Presence Presence
 
 	// Socket is the Engine.IO handler, mounted at /socket.io/.
 	Socket http.Handler
@@ -105,7 +110,15 @@ func New(cfg Config, d Deps) *Router {
 	if d.Draining == nil {
 		d.Draining = d.Stopping
 	}
-	act := &orderActions{store: d.Store, pub: d.Publisher, now: d.Now}
+	if d.Desk == nil {
+		d.Desk, _ = d.Publisher.(Desk)
+	}
+	if d.Presence == nil {
+		if n, ok := d.Publisher.(presence.Notifier); ok {
+			d.Presence = presence.New(n, d.Now)
+		}
+	}
+	act := &orderActions{store: d.Store, pub: d.Publisher, desk: d.Desk, now: d.Now}
 	creds := credentials{apiKey: d.APIKey, signer: d.Signer}
 	lim := &addressLimits{}
 	if cfg.HTTPRatePerIP > 0 {
@@ -171,7 +184,7 @@ func New(cfg Config, d Deps) *Router {
 	}
 
 	events := &socketEvents{act: act, signer: d.Signer, rate: cfg.EventRate, burst: cfg.EventBurst,
-		now: d.Now, acks: d.Acks, log: d.Log}
+		now: d.Now, acks: d.Acks, book: d.Presence, log: d.Log}
 	return &Router{Engine: r, events: events, limits: lim}
 }
 
@@ -187,6 +200,7 @@ func (r *Router) Attach(io SocketServer, sessions Sessions, observe func(socket.
 	_ = io.On("connection", func(args ...any) {
 		if s, ok := args[0].(*socket.Socket); ok {
 			r.events.logConnections(s)
+			r.events.connected(s)
 		}
 	})
 	r.limits.trackConnections(sessions)

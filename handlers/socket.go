@@ -26,6 +26,7 @@ type socketEvents struct {
 	burst  int
 	now    func() time.Time
 	acks   AckObserver // may be nil
+	book   Presence
 	log    *slog.Logger
 }
 
@@ -33,11 +34,17 @@ type socketEvents struct {
 type session struct {
 	staff   *auth.Staff
 	limiter *limits.Events
+	book    Presence
 
 	mu sync.Mutex
 	// subs maps the orders this socket subscribed to with a valid token
 	// (or as staff) to true.
 	subs map[string]bool
+	// typed: when each order's last typing signal was relayed (desk.go).
+	typed map[string]time.Time
+	// live: the connection completed and the socket is counted in book;
+	// closed: it disconnected and is counted no more.
+	live, closed bool
 }
 
 func (s *session) caller(orderID string) Caller {
@@ -55,7 +62,8 @@ func (s *session) caller(orderID string) Caller {
 // registers the socket's event handlers before its CONNECT is sent, so an
 // emit right after 'connect' always finds its handler.
 func (h *socketEvents) authenticate(s *socket.Socket, next func(*socket.ExtendedError)) {
-	sess := &session{subs: map[string]bool{}, limiter: limits.NewEvents(h.rate, h.burst, h.now)}
+	sess := &session{subs: map[string]bool{}, typed: map[string]time.Time{}, book: h.book,
+		limiter: limits.NewEvents(h.rate, h.burst, h.now)}
 	if tok, present := handshakeToken(s); present {
 		staff, err := h.signer.Verify(tok)
 		if err != nil {

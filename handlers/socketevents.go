@@ -33,10 +33,12 @@ func (h *socketEvents) register(s *socket.Socket, sess *session) {
 	on(h, s, sess, EvUnsubscribe, h.unsubscribe)
 	on(h, s, sess, EvMessage, h.message)
 	on(h, s, sess, EvUpdateStatus, h.updateStatus)
+	on(h, s, sess, EvTyping, h.typing)
+	on(h, s, sess, EvAssign, h.assign)
 	s.OnAny(func(args ...any) {
 		name, _ := args[0].(string)
 		switch name {
-		case EvSubscribe, EvUnsubscribe, EvMessage, EvUpdateStatus:
+		case EvSubscribe, EvUnsubscribe, EvMessage, EvUpdateStatus, EvTyping, EvAssign:
 			return
 		}
 		_, ack := splitArgs(args[1:])
@@ -108,16 +110,16 @@ func (h *socketEvents) subscribe(ctx context.Context, s *socket.Socket, sess *se
 		sess.mu.Unlock()
 		return nil, badRequest(fmt.Sprintf("a socket may follow at most %d orders", maxRoomsPerSocket))
 	}
-	sess.subs[in.OrderID] = true
 	sess.mu.Unlock()
 	s.Join(rooms.Order(in.OrderID))
+	here := sess.join(in.OrderID) // counted once in the room: it sees the change too
 	// Events are read after Join, so none is missed in between.
 	o, events, err := h.act.orderSince(ctx, o, since)
 	if err != nil {
 		return nil, err
 	}
 	h.act.pub.Watch(o.ID, o.LastSeq)
-	return map[string]any{"order": o, "events": events}, nil
+	return map[string]any{"order": o, "events": events, "presence": here, "supportOnline": h.book.Online()}, nil
 }
 
 type unsubscribeIn struct {
@@ -128,9 +130,7 @@ func (h *socketEvents) unsubscribe(_ context.Context, s *socket.Socket, sess *se
 	if err := requireID(in.OrderID); err != nil {
 		return nil, err
 	}
-	sess.mu.Lock()
-	delete(sess.subs, in.OrderID)
-	sess.mu.Unlock()
+	sess.leave(in.OrderID)
 	s.Leave(rooms.Order(in.OrderID))
 	return map[string]any{}, nil
 }

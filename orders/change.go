@@ -59,8 +59,11 @@ func (o *Order) Apply(e Event) {
 		return
 	}
 	o.LastSeq, o.UpdatedAt = e.Seq, e.At
-	if e.Type == TypeStatus {
+	switch e.Type {
+	case TypeStatus:
 		o.Status = e.Status
+	case TypeMessage:
+		o.applyMessage(e)
 	}
 }
 

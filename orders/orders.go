@@ -82,6 +82,16 @@ type Order struct {
 	LastSeq   int64     `json:"lastSeq"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// Assignee is the staff name handling the order, nil when nobody is
+	// (desk.go). It is kept on the order, not as an event: events are what
+	// clients number by seq, and an assignment is not one of them.
+	Assignee *string `json:"assignee"`
+	// AwaitingReply and AwaitingSince are derived from the chat messages by
+	// Apply (desk.go): true, and the time of the first customer message
+	// that support has not answered yet; false and nil otherwise.
+	AwaitingReply bool       `json:"awaitingReply"`
+	AwaitingSince *time.Time `json:"awaitingSince"`
 }
 
 // Event types, which are also the Socket.IO and SSE event names.

@@ -5,12 +5,18 @@ import (
 	"time"
 
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/presence"
 )
 
 // Event names the hub emits besides the order events' own types.
 const (
 	EventCreated = "order:created"
 	EventStats   = "stats"
+	// The support desk's live signals (contract 0.2).
+	EventTyping        = "order:typing"
+	EventPresence      = "order:presence"
+	EventSupportOnline = "support:online"
+	EventAssigned      = "order:assigned"
 )
 
 // Observer is told about every broadcast (metrics).
@@ -27,6 +33,11 @@ type Emitter interface {
 	// EmitForeign sends v to the sockets in rooms that no ordercast process
 	// serves (Node servers sharing the Redis adapter).
 	EmitForeign(event string, v any, rooms ...string) error
+	// EmitVolatile sends v to the sockets in rooms on every process except
+	// the socket except, dropped for a socket whose transport is busy.
+	EmitVolatile(event string, v any, except string, rooms ...string) error
+	// EmitLocalOutside sends v to this process's sockets not in room.
+	EmitLocalOutside(event string, v any, room string) error
 }
 
 // Hub is the only code that emits to rooms. Handlers depend on it through
@@ -100,5 +111,39 @@ func (h *Hub) OrderCreated(o orders.Order) {
 func (h *Hub) DeliverCreated(o orders.Order) {
 	if err := h.io.EmitLocal(EventCreated, map[string]any{"order": o}, string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", EventCreated, "order", o.ID, "err", err)
+	}
+}
+
+// Typing relays a typing signal to the order's room and support on every
+// process, never back to its sender (a socket id), and as a volatile emit:
+// a signal a busy socket misses is superseded by the next one.
+func (h *Hub) Typing(t orders.Typing, sender string) {
+	if err := h.io.EmitVolatile(EventTyping, t, sender, string(Order(t.OrderID)), string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventTyping, "order", t.OrderID, "err", err)
+	}
+}
+
+// Presence tells this process's sockets in the order's room and in support
+// the order's counts over every process (presence.Book calls it whenever
+// they change; each process tells its own sockets).
+func (h *Hub) Presence(orderID string, c presence.Counts) {
+	payload := map[string]any{"orderId": orderID, "customers": c.Customers, "staff": c.Staff}
+	if err := h.io.EmitLocal(EventPresence, payload, string(Order(orderID)), string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventPresence, "order", orderID, "err", err)
+	}
+}
+
+// SupportOnline tells this process's sockets outside support how many
+// staff sockets every process has.
+func (h *Hub) SupportOnline(count int) {
+	if err := h.io.EmitLocalOutside(EventSupportOnline, map[string]any{"count": count}, string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventSupportOnline, "err", err)
+	}
+}
+
+// Assigned tells support on every process who handles an order now.
+func (h *Hub) Assigned(a orders.Assignment) {
+	if err := h.io.Emit(EventAssigned, a, string(Support)); err != nil {
+		h.log.Warn("broadcast failed", "event", EventAssigned, "order", a.OrderID, "err", err)
 	}
 }

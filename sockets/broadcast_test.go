@@ -26,7 +26,8 @@ func TestPlainJSONSurvivesMsgpack(t *testing.T) {
 			map[string]any{"type": "order:message", "orderId": "A-1", "seq": int64(3), "from": "customer", "author": "Zoë", "text": "🍕 <b>", "at": "2025-03-04T05:06:07.89Z"}},
 		{"created", map[string]any{"order": orders.Order{ID: "B", Customer: "Al", Items: []orders.Item{{Name: "Tea", Qty: 2}}, Total: 1250, Currency: "EUR", Status: orders.Placed, LastSeq: 1, CreatedAt: at, UpdatedAt: at}},
 			map[string]any{"order": map[string]any{"id": "B", "customer": "Al", "items": []any{map[string]any{"name": "Tea", "qty": int64(2)}},
-				"total": int64(1250), "currency": "EUR", "status": "placed", "lastSeq": int64(1), "createdAt": "2025-03-04T05:06:07.89Z", "updatedAt": "2025-03-04T05:06:07.89Z"}}},
+				"total": int64(1250), "currency": "EUR", "status": "placed", "lastSeq": int64(1), "createdAt": "2025-03-04T05:06:07.89Z", "updatedAt": "2025-03-04T05:06:07.89Z",
+				"assignee": nil, "awaitingReply": false, "awaitingSince": nil}}},
 		{"fractions stay floats", map[string]float64{"p50": 1.5}, map[string]any{"p50": 1.5}},
 	}
 	for _, tt := range tests {

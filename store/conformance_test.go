@@ -35,24 +35,27 @@ var (
 // database removed, when the test ends.
 type newDB func(t *testing.T) (open func() storeUnderTest)
 
-func TestSQLiteConformance(t *testing.T) {
-	runConformance(t, func(t *testing.T) func() storeUnderTest {
-		// A directory that doesn't exist yet, with URI metacharacters.
-		path := filepath.Join(t.TempDir(), "new dir?#%", "ordercast.db")
-		return func() storeUnderTest {
-			s, err := OpenSQLite(t.Context(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return s
+func TestSQLiteConformance(t *testing.T) { runConformance(t, sqliteDB) }
+
+func TestPostgresConformance(t *testing.T) { runConformance(t, postgresDB(postgresURL(t))) }
+
+// sqliteDB is a newDB of SQLite files.
+func sqliteDB(t *testing.T) func() storeUnderTest {
+	// A directory that doesn't exist yet, with URI metacharacters.
+	path := filepath.Join(t.TempDir(), "new dir?#%", "ordercast.db")
+	return func() storeUnderTest {
+		s, err := OpenSQLite(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
 }
 
-func TestPostgresConformance(t *testing.T) {
-	base := postgresURL(t)
-	runConformance(t, func(t *testing.T) func() storeUnderTest {
+// postgresDB is a newDB of PostgreSQL schemas on the server at base.
+func postgresDB(base string) newDB {
+	return func(t *testing.T) func() storeUnderTest {
 		u := postgresSchema(t, base)
 		return func() storeUnderTest {
 			s, err := OpenPostgres(t.Context(), u)
@@ -62,7 +65,7 @@ func TestPostgresConformance(t *testing.T) {
 			t.Cleanup(func() { _ = s.Close() })
 			return s
 		}
-	})
+	}
 }
 
 // TestSQLiteOpenPath checks the file is created exactly at path, in WAL mode.

@@ -18,7 +18,7 @@ type Postgres struct {
 	pool *pgxpool.Pool
 }
 
-const pgOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at"
+const pgOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at, assignee, awaiting_since"
 
 const pgEventCols = "order_id, seq, type, status, note, by_name, from_role, author, text, at"
 
@@ -155,17 +155,19 @@ func (p *Postgres) OrderWithTokenHash(ctx context.Context, id string) (orders.Or
 // an order whose transaction commits after a page was read may be left out
 // of later pages; it still heads the next first page.
 func (p *Postgres) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, string, error) {
-	before, err := decodeCursor(q.Before)
+	query, args, err := listSQL(q, pgOrderCols+", pos", dialect{
+		ph:   func(n int) string { return "$" + strconv.Itoa(n) },
+		time: func(t time.Time) any { return t },
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
-	query, args := listSQL(q, before, pgOrderCols+", pos", func(n int) string { return "$" + strconv.Itoa(n) })
 	rows, err := p.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
 	defer rows.Close()
-	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanPgOrder(rows, pos) }, q.limit())
+	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanPgOrder(rows, pos) }, q.limit(), q.Awaiting)
 }
 
 // Append adds one event to an order in a single transaction that holds the
@@ -192,14 +194,27 @@ func (p *Postgres) Append(ctx context.Context, orderID string, cmd orders.Comman
 		if err := insertPgEvent(ctx, tx, ev); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4 WHERE id = $1`,
-			o.ID, o.LastSeq, o.UpdatedAt, string(o.Status))
+		_, err = tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4, awaiting_since = $5 WHERE id = $1`,
+			o.ID, o.LastSeq, o.UpdatedAt, string(o.Status), o.AwaitingSince)
 		return err
 	})
 	if err != nil {
 		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, err)
 	}
 	return ev, o, nil
+}
+
+// SetAssignee stores who handles the order (nil: nobody) and returns it.
+func (p *Postgres) SetAssignee(ctx context.Context, orderID string, assignee *string) (orders.Order, error) {
+	o, err := scanPgOrder(p.pool.QueryRow(ctx,
+		`UPDATE orders SET assignee = $2 WHERE id = $1 RETURNING `+pgOrderCols, orderID, assignee))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = orders.ErrNotFound
+	}
+	if err != nil {
+		return orders.Order{}, fmt.Errorf("assign order %s: %w", orderID, err)
+	}
+	return o, nil
 }
 
 // Events returns the order's events with seq > since, oldest first.
@@ -254,10 +269,17 @@ func scanPgOrder(r pgx.Row, extra ...any) (orders.Order, error) {
 	var o orders.Order
 	var items []byte
 	var status string
-	dest := append([]any{&o.ID, &o.Customer, &items, &o.Total, &o.Currency, &status, &o.LastSeq, &o.CreatedAt, &o.UpdatedAt}, extra...)
+	var awaiting *time.Time
+	dest := append([]any{&o.ID, &o.Customer, &items, &o.Total, &o.Currency, &status, &o.LastSeq, &o.CreatedAt, &o.UpdatedAt,
+		&o.Assignee, &awaiting}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return orders.Order{}, err
 	}
+	if awaiting != nil {
+		t := awaiting.UTC()
+		awaiting = &t
+	}
+	o.SetAwaitingSince(awaiting)
 	var err error
 	if o.Items, err = decodeItems(items); err != nil {
 		return orders.Order{}, err

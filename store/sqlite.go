@@ -195,17 +195,19 @@ func (s *SQLite) OrderWithTokenHash(ctx context.Context, id string) (orders.Orde
 // ListOrders returns a page of orders, newest first, and the cursor of the
 // next page ("" after the last).
 func (s *SQLite) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, string, error) {
-	before, err := decodeCursor(q.Before)
+	query, args, err := listSQL(q, sqliteOrderCols+", pos", dialect{
+		ph:   func(int) string { return "?" },
+		time: func(t time.Time) any { return sqliteTime(t) },
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
-	query, args := listSQL(q, before, sqliteOrderCols+", pos", func(int) string { return "?" })
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
 	defer rows.Close()
-	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanSQLiteOrder(rows, pos) }, q.limit())
+	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanSQLiteOrder(rows, pos) }, q.limit(), q.Awaiting)
 }
 
 // Append adds one event to an order in a single transaction that holds the
@@ -233,13 +235,31 @@ func (s *SQLite) Append(ctx context.Context, orderID string, cmd orders.Command)
 			return err
 		}
 		_, err = tx.StmtContext(ctx, s.stmts.updateOrder).ExecContext(ctx,
-			o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), o.ID)
+			o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID)
 		return err
 	})
 	if err != nil {
 		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, err)
 	}
 	return ev, o, nil
+}
+
+// SetAssignee stores who handles the order (nil: nobody) and returns it.
+func (s *SQLite) SetAssignee(ctx context.Context, orderID string, assignee *string) (orders.Order, error) {
+	var o orders.Order
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		o, err = scanSQLiteOrder(tx.QueryRowContext(ctx,
+			`UPDATE orders SET assignee = ? WHERE id = ? RETURNING `+sqliteOrderCols, assignee, orderID))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = orders.ErrNotFound
+	}
+	if err != nil {
+		return orders.Order{}, fmt.Errorf("assign order %s: %w", orderID, err)
+	}
+	return o, nil
 }
 
 // Events returns the order's events with seq > since, oldest first.

@@ -36,7 +36,7 @@ func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
 	}{
 		{write, &st.lockedOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ? WHERE id = ?`},
+		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ?`},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash FROM orders WHERE id = ?`},
 		{read, &st.events, `SELECT ` + sqliteEventCols + ` FROM events WHERE order_id = ? AND seq > ? ORDER BY seq`},
@@ -64,7 +64,7 @@ func (st *sqliteStmts) close() error {
 // sqliteTimeLayout has fixed width, so stored times also sort as text.
 const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
 
-const sqliteOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at"
+const sqliteOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at, assignee, awaiting_since"
 
 const sqliteEventCols = "order_id, seq, type, status, note, by_name, from_role, author, text, at"
 
@@ -73,9 +73,18 @@ func scanSQLiteOrder(r interface{ Scan(...any) error }, extra ...any) (orders.Or
 	var o orders.Order
 	var items []byte
 	var created, updated string
-	dest := append([]any{&o.ID, &o.Customer, &items, &o.Total, &o.Currency, &o.Status, &o.LastSeq, &created, &updated}, extra...)
+	var awaiting sql.NullString
+	dest := append([]any{&o.ID, &o.Customer, &items, &o.Total, &o.Currency, &o.Status, &o.LastSeq, &created, &updated,
+		&o.Assignee, &awaiting}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return orders.Order{}, err
+	}
+	if awaiting.Valid {
+		t, err := parseSQLiteTime(awaiting.String)
+		if err != nil {
+			return orders.Order{}, err
+		}
+		o.SetAwaitingSince(&t)
 	}
 	var err error
 	if o.Items, err = decodeItems(items); err != nil {
@@ -91,6 +100,14 @@ func scanSQLiteOrder(r interface{ Scan(...any) error }, extra ...any) (orders.Or
 }
 
 func sqliteTime(t time.Time) string { return t.UTC().Format(sqliteTimeLayout) }
+
+// sqliteTimeOrNull binds nil as NULL.
+func sqliteTimeOrNull(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return sqliteTime(*t)
+}
 
 func parseSQLiteTime(s string) (time.Time, error) {
 	t, err := time.Parse(sqliteTimeLayout, s)

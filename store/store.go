@@ -31,6 +31,9 @@ type Store interface {
 	// OrderWithTokenHash reads both in one query, for a customer's access.
 	OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error)
 	ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, string, error)
+	// SetAssignee stores who handles the order (nil: nobody) and returns
+	// the order; an unknown id wraps orders.ErrNotFound.
+	SetAssignee(ctx context.Context, orderID string, assignee *string) (orders.Order, error)
 	// Append stores the event cmd decides against the order's current
 	// state, numbered after its last, in one transaction.
 	Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error)
@@ -55,11 +58,13 @@ const (
 	MaxListLimit     = 1000
 )
 
-// ListQuery selects a page of orders, newest first.
+// ListQuery selects a page of orders, newest first; with Awaiting, only
+// the orders awaiting a reply, longest waiting first.
 type ListQuery struct {
-	Status orders.Status // "" means any status
-	Limit  int           // <= 0 means DefaultListLimit; capped at MaxListLimit
-	Before string        // the cursor ListOrders returned for the previous page; "" for the first
+	Status   orders.Status // "" means any status
+	Awaiting bool
+	Limit    int    // <= 0 means DefaultListLimit; capped at MaxListLimit
+	Before   string // the cursor ListOrders returned for the previous page; "" for the first
 }
 
 func (q ListQuery) limit() int {
@@ -171,27 +176,50 @@ func nextEvent(cur orders.Order, ev orders.Event, now time.Time) (orders.Event, 
 	return ev, cur, nil
 }
 
+// dialect is what listSQL needs of an engine: its n-th placeholder, and a
+// time as its driver binds it.
+type dialect struct {
+	ph   func(n int) string
+	time func(t time.Time) any
+}
+
 // listSQL builds the ListOrders query for the columns cols (the last being
-// pos); ph renders the n-th placeholder. It asks for one row more than a page
-// to learn whether another page follows.
-func listSQL(q ListQuery, before int64, cols string, ph func(n int) string) (string, []any) {
+// pos). It asks for one row more than a page to learn whether another page
+// follows.
+func listSQL(q ListQuery, cols string, d dialect) (string, []any, error) {
 	var where []string
 	var args []any
+	arg := func(v any) string { args = append(args, v); return d.ph(len(args)) }
 	if q.Status != "" {
-		args = append(args, string(q.Status))
-		where = append(where, "status = "+ph(len(args)))
+		where = append(where, "status = "+arg(string(q.Status)))
 	}
-	if before > 0 {
-		args = append(args, before)
-		where = append(where, "pos < "+ph(len(args)))
+	order := " ORDER BY pos DESC"
+	if q.Awaiting {
+		where = append(where, "awaiting_since IS NOT NULL")
+		order = " ORDER BY awaiting_since, pos"
+		at, pos, err := decodeWaitCursor(q.Before)
+		if err != nil {
+			return "", nil, err
+		}
+		if pos > 0 {
+			t := d.time(at)
+			where = append(where, "(awaiting_since > "+arg(t)+" OR (awaiting_since = "+arg(t)+" AND pos > "+arg(pos)+"))")
+		}
+	} else {
+		before, err := decodeCursor(q.Before)
+		if err != nil {
+			return "", nil, err
+		}
+		if before > 0 {
+			where = append(where, "pos < "+arg(before))
+		}
 	}
 	query := "SELECT " + cols + " FROM orders"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	args = append(args, q.limit()+1)
-	query += " ORDER BY pos DESC LIMIT " + ph(len(args))
-	return query, args
+	query += order + " LIMIT " + arg(q.limit()+1)
+	return query, args, nil
 }
 
 // rowsOf is what a driver's result set offers for a list (database/sql
@@ -203,7 +231,7 @@ type rowsOf interface {
 
 // readPage scans a listSQL result with scan (which also reads each row's
 // position) and cuts it to a page.
-func readPage(rows rowsOf, scan func(pos *int64) (orders.Order, error), limit int) ([]orders.Order, string, error) {
+func readPage(rows rowsOf, scan func(pos *int64) (orders.Order, error), limit int, awaiting bool) ([]orders.Order, string, error) {
 	list := []orders.Order{}
 	var positions []int64
 	for rows.Next() {
@@ -217,15 +245,46 @@ func readPage(rows rowsOf, scan func(pos *int64) (orders.Order, error), limit in
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
-	list, next := page(list, positions, limit)
-	return list, next, nil
+	if len(list) <= limit {
+		return list, "", nil
+	}
+	// Cut the extra row listSQL asked for; the cursor is the page's last.
+	last := list[limit-1]
+	if last.AwaitingSince != nil && awaiting {
+		return list[:limit], encodeWaitCursor(*last.AwaitingSince, positions[limit-1]), nil
+	}
+	return list[:limit], encodeCursor(positions[limit-1]), nil
 }
 
-// page cuts the extra row listSQL asked for and returns the cursor after the
-// page, or "" when nothing follows.
-func page(list []orders.Order, positions []int64, limit int) ([]orders.Order, string) {
-	if len(list) <= limit {
-		return list, ""
+const waitCursorPrefix = "w1:"
+
+// encodeWaitCursor is a position in the waiting list: the wait's start and
+// the order's position, which breaks ties.
+func encodeWaitCursor(at time.Time, pos int64) string {
+	raw := waitCursorPrefix + strconv.FormatInt(at.UnixMicro(), 10) + ":" + strconv.FormatInt(pos, 10)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// decodeWaitCursor returns pos 0 for the empty cursor, meaning "from the
+// longest waiting"; a cursor of the other list is malformed here.
+func decodeWaitCursor(s string) (time.Time, int64, error) {
+	if s == "" {
+		return time.Time{}, 0, nil
 	}
-	return list[:limit], encodeCursor(positions[limit-1])
+	bad := fmt.Errorf("%w: %q", ErrBadCursor, s)
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, 0, bad
+	}
+	rest, ok := strings.CutPrefix(string(raw), waitCursorPrefix)
+	micros, digits, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 {
+		return time.Time{}, 0, bad
+	}
+	us, err1 := strconv.ParseInt(micros, 10, 64)
+	pos, err2 := strconv.ParseInt(digits, 10, 64)
+	if err1 != nil || err2 != nil || pos <= 0 || us < 0 {
+		return time.Time{}, 0, bad
+	}
+	return time.UnixMicro(us).UTC(), pos, nil
 }
