@@ -110,6 +110,20 @@ async function spyTyping(page, socketPath) {
   }, socketPath);
 }
 
+/**
+ * Types `text` into `sel` a key at a time (again from the start when it runs
+ * out) until `other` shows `indicator`: each side sends at most 1/s.
+ */
+async function typeUntilSeen(page, sel, text, other, indicator) {
+  await page.fill(sel, '');
+  let i = 0;
+  return waitFor(async () => {
+    if (i === text.length) { await page.fill(sel, ''); i = 0; }
+    await page.type(sel, text[i++]);
+    return other.isVisible(indicator);
+  }, PUSH_MS, `${indicator} shown`, 150);
+}
+
 /** Makes the page believe its tab is hidden (or visible again), as a tab switch does. */
 function setVisibility(page, state) {
   return page.evaluate((s) => {
@@ -381,20 +395,14 @@ describe('support desk pages', () => {
     await sp.press('#d-chat-input', 'Enter');
     await waitText(sp, '#waiting-count', '2', PUSH_MS);
     await waitSel(cp, '#messages .msg-other', PUSH_MS);
-    await cp.type('#chat-input', 'Thank you', { delay: 30 });
-    await waitSel(sp, '#d-typing', PUSH_MS, 'visible');
-    await sp.type('#d-chat-input', 'Anything', { delay: 30 });
-    await waitSel(cp, '#typing', PUSH_MS, 'visible');
 
     const shots = [];
     for (const [label, vp] of [['1280x800', DESKTOP], ['390x844', PHONE]]) {
       await cp.setViewportSize(vp);
       await sp.setViewportSize(vp);
-      // Keep both indicators on for the pictures.
-      await cp.type('#chat-input', '!');
-      await sp.type('#d-chat-input', '.');
-      await waitSel(sp, '#d-typing', PUSH_MS, 'visible');
-      await waitSel(cp, '#typing', PUSH_MS, 'visible');
+      // Both indicators on for the pictures.
+      await typeUntilSeen(cp, '#chat-input', 'Thank you so much!', sp, '#d-typing');
+      await typeUntilSeen(sp, '#d-chat-input', 'You are welcome, have a nice day', cp, '#typing');
       if (vp === PHONE) {
         await sp.click('#back');
         await waitSel(sp, '#waiting-list', PUSH_MS, 'visible');
@@ -406,6 +414,7 @@ describe('support desk pages', () => {
         await waitText(sp, '#d-assignee', 'Nobody has taken this order', PUSH_MS);
       }
       for (const [name, p] of [['track', cp], ['support', sp]]) {
+        await p.evaluate(() => window.scrollTo(0, 0)); // typing scrolled to the input; the sticky bar belongs on top
         const f = shotPath(`desk-${name}-${label}.png`);
         await p.screenshot({ path: f, fullPage: true });
         shots.push(f);

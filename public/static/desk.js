@@ -69,6 +69,8 @@
   /**
    * Emits order:typing {orderId} while the user types into `input`, at most
    * once per second per order. orderId() says which order (null: none).
+   * reset() after a send: the message ended the indicator on the other
+   * side, so the next keystroke may say so again at once.
    */
   function sendTyping(input, socketOf, orderId) {
     var last = { id: null, at: 0 };
@@ -82,6 +84,11 @@
       last.at = now;
       socket.emit("order:typing", { orderId: id });
     });
+    return {
+      reset: function () {
+        last.at = 0;
+      },
+    };
   }
 
   function pad2(n) {

@@ -373,6 +373,7 @@
     },
     send: function (text, done) {
       if (!selected || !socket) return done({ code: "error", message: "no order selected" });
+      typingSender.reset();
       socket.timeout(10000).emit("order:message", { orderId: selected.id, text: text }, function (err, res) {
         if (err) return done({ code: "timeout", message: "no answer from the server, please retry" });
         if (!res || !res.ok) return done((res && res.error) || { code: "error", message: "not delivered" });
@@ -383,7 +384,7 @@
       if (feed) feed.ingest(e, "order:message", "ack");
     },
   });
-  Desk.sendTyping(
+  var typingSender = Desk.sendTyping(
     $("d-chat-input"),
     function () {
       return socket;

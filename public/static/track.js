@@ -56,6 +56,7 @@
       return e.from === "customer";
     },
     send: function (text, done) {
+      typingSender.reset();
       socket.timeout(10000).emit("order:message", { orderId: orderId, text: text }, function (err, res) {
         if (err) return done({ code: "timeout", message: "no answer from the server, please retry" });
         if (!res || !res.ok) return done((res && res.error) || { code: "error", message: "not delivered" });
@@ -73,7 +74,7 @@
   // ---------- live signals: support online, typing, unseen messages ----------
 
   var typing = new Desk.TypingIndicator($("typing"));
-  Desk.sendTyping(
+  var typingSender = Desk.sendTyping(
     $("chat-input"),
     function () {
       return socket;
