@@ -190,6 +190,8 @@ describe('support desk pages', () => {
     await closeAll(sup);
     await waitText(back.page, '#support-online', 'Support offline', PUSH_MS);
     await waitSel(back.page, '#support-offline-note', PUSH_MS, 'visible');
+    await back.page.setViewportSize(PHONE);
+    await back.page.screenshot({ path: shotPath('desk-track-offline-390x844.png'), fullPage: true });
     assertClean(back);
     await closeAll(back);
     await srv.stop();
@@ -240,6 +242,7 @@ describe('support desk pages', () => {
     const cd = await customerSocket(srv, od);
     await cd.say('Hi, nobody there?');
     assert.deepEqual(await ids(sp, '#waiting-list li'), [ob.order.id, oc.order.id], 'the page cannot know yet');
+    assert.doesNotMatch(await sp.textContent('#conn'), /^live/, 'still disconnected: only a resync can tell');
     await sup.context.setOffline(false);
     await waitText(sp, '#conn', /^live \(/, RECONNECT_MS);
     await waitFor(async () => JSON.stringify(await ids(sp, '#waiting-list li')) === JSON.stringify([oc.order.id, od.order.id]),
