@@ -14,59 +14,24 @@ import {
   startServer, staffToken, createOrder, postStatus, connect, subscribe, emitAck, waitFor, cleanup, repoRoot,
 } from './harness.mjs';
 import {
-  launchBrowser, openPage, assertClean, waitText, waitSel, shotPath, PHONE, DESKTOP,
+  launchBrowser, assertClean, waitText, waitSel, shotPath, pageSet, PHONE, DESKTOP, LIVE_MS, PUSH_MS,
 } from './pages-browser.mjs';
 
-const LIVE_MS = 15_000; // connect (and upgrade) after a page load
-const PUSH_MS = 5_000; // a change reaches an open page
 const TYPING_GONE_MS = 3_000 + PUSH_MS; // the indicator hides ~3 s after the last relay
 const RECONNECT_MS = 30_000;
 
 let browser;
-const opened = [];
+const { closeAll, closeEverything, openTracking, openSupport } = pageSet(() => browser);
 
 before(async () => {
   browser = await launchBrowser();
 });
 
 after(async () => {
-  for (const p of opened) await p.context.close().catch(() => {});
+  await closeEverything();
   await browser?.close().catch(() => {});
   await cleanup();
 });
-
-async function open(url, opts) {
-  const p = await openPage(browser, url, opts);
-  opened.push(p);
-  return p;
-}
-
-async function closeAll(...ps) {
-  for (const p of ps) {
-    await p.context.close().catch(() => {});
-    const i = opened.indexOf(p);
-    if (i >= 0) opened.splice(i, 1);
-  }
-}
-
-function trackingHref(srv, created) {
-  const u = new URL(created.trackingUrl, srv.url);
-  return srv.url + u.pathname + u.search;
-}
-
-async function openTracking(srv, created, opts = {}) {
-  const p = await open(trackingHref(srv, created), opts);
-  await waitText(p.page, '#conn', /^live \(/, LIVE_MS);
-  await waitSel(p.page, '#timeline li[data-seq="1"]', PUSH_MS);
-  return p;
-}
-
-async function openSupport(srv, token, opts = {}) {
-  const p = await open(`${srv.url}/support#token=${encodeURIComponent(token)}`, opts);
-  await waitSel(p.page, '#board', PUSH_MS, 'visible');
-  await waitText(p.page, '#conn', /^live \(/, LIVE_MS);
-  return p;
-}
 
 /** Opens an order on the board from the list of all orders. */
 async function openOrder(sp, id) {
