@@ -74,8 +74,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // startNodes starts n nodes sharing a fresh channel prefix, each with its
-// own Socket.IO server and recorder, and waits until each is ready.
-func startNodes(t *testing.T, n int) ([]*Node, []*recorder) {
+// own Socket.IO server and recorder, and waits until each is ready; each of
+// before is called with each node before it starts.
+func startNodes(t *testing.T, n int, before ...func(i int, n *Node)) ([]*Node, []*recorder) {
 	t.Helper()
 	url := testenv.RedisURL(t)
 	prefix := "oc-test-" + strings.ToLower(rand.Text()[:10])
@@ -89,6 +90,9 @@ func startNodes(t *testing.T, n int) ([]*Node, []*recorder) {
 		}
 		srv := sockets.New(sockets.Config{Transports: []string{"websocket"}, Adapter: node.Adapter()})
 		rec := &recorder{}
+		for _, fn := range before {
+			fn(i, node)
+		}
 		node.Start(srv, rec)
 		t.Cleanup(func() {
 			srv.Close()

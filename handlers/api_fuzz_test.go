@@ -178,6 +178,14 @@ func FuzzListQuery(f *testing.F) {
 		if len(out.Orders) > limit || len(out.Orders) > 100 {
 			t.Fatalf("%d orders for limit %d", len(out.Orders), limit)
 		}
+		for i, o := range out.Orders {
+			if q.Get("awaiting") != "reply" {
+				break
+			}
+			if !o.AwaitingReply || (i > 0 && o.AwaitingSince.Before(*out.Orders[i-1].AwaitingSince)) {
+				t.Fatalf("awaiting=reply returned %+v out of order or not waiting", o)
+			}
+		}
 		if st := q.Get("status"); st != "" {
 			for _, o := range out.Orders {
 				if string(o.Status) != st {

@@ -122,17 +122,22 @@ func (h *socketEvents) connected(s *socket.Socket) {
 		return
 	}
 	_ = s.On("disconnect", func(...any) { sess.close() })
-	sess.mu.Lock()
-	defer sess.mu.Unlock()
-	if sess.live || sess.closed {
+	sess.start()
+}
+
+// start counts the session: its role, and the subscriptions it has.
+func (s *session) start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live || s.closed {
 		return
 	}
-	sess.live = true
-	for id := range sess.subs {
-		sess.book.Join(id, sess.staff != nil)
+	s.live = true
+	for id := range s.subs {
+		s.book.Join(id, s.staff != nil)
 	}
-	if sess.staff != nil {
-		sess.book.StaffOnline(1)
+	if s.staff != nil {
+		s.book.StaffOnline(1)
 	}
 }
 

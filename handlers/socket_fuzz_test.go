@@ -137,7 +137,8 @@ func FuzzSocketPayload(f *testing.F) {
 				checkAck(t, ack)
 			case strings.HasPrefix(p, fmt.Sprintf("43%d[", sentinelAckID)):
 				checkAck(t, p[3:])
-				if ack == "" && (event == EvSubscribe || event == EvUnsubscribe || event == EvMessage || event == EvUpdateStatus) {
+				if ack == "" && (event == EvSubscribe || event == EvUnsubscribe || event == EvMessage || event == EvUpdateStatus ||
+					event == EvTyping || event == EvAssign) {
 					t.Fatalf("no ack to %q", packet)
 				}
 				return
