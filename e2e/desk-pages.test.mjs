@@ -201,6 +201,7 @@ describe('support desk pages', () => {
     await sup.context.setOffline(true);
     await sp.evaluate(() => window.ordercastSupport.socket.io.engine.close());
     await waitText(sp, '#conn', /offline|reconnecting/, PUSH_MS);
+    await waitSel(sp, '#d-presence[data-stale]', PUSH_MS); // what it says may be stale now
     const colleague = await staffSocket(srv, 'Colin Colleague');
     const ack = await emitAck(colleague, 'order:message', { orderId: ob.order.id, text: 'Yes, send it to us.' });
     assert.equal(ack.ok, true, JSON.stringify(ack));
@@ -213,6 +214,9 @@ describe('support desk pages', () => {
     await waitFor(async () => JSON.stringify(await ids(sp, '#waiting-list li')) === JSON.stringify([oc.order.id, od.order.id]),
       PUSH_MS, 'the waiting list is read again after the reconnect');
     assert.equal(await sp.textContent('#waiting-count'), '2');
+    // The open order's presence comes again with its resubscribe.
+    await waitSel(sp, '#d-presence:not([data-stale])', PUSH_MS);
+    assert.equal(await sp.textContent('#d-presence'), 'Customer is viewing now', 'Ada\'s socket is still subscribed');
 
     // Nobody waits: the view says so.
     await sp.click(`#waiting-list li[data-id="${oc.order.id}"] .order-row`);
