@@ -33,6 +33,7 @@
     this.opts = opts;
     this.rows = new Map(); // id -> {id, customer, assignee, since, lastSeq, el}
     this.ticket = 0;
+    this.more = false;
     this.buffer = null; // live events held while a reload runs
     var self = this;
     this.timer = setInterval(function () {
@@ -68,6 +69,7 @@
           seen.set(o.id, o.lastSeq || 0);
           self.put(o.id, o.customer, o.assignee || null, Date.parse(o.awaitingSince || o.updatedAt), o.lastSeq || 0);
         });
+        self.more = !!res.next; // over 100 waiting: the count says "100+"
         self.flush(seen);
       })
       .catch(function (err) {
@@ -194,7 +196,7 @@
     all.forEach(function (r) {
       ul.appendChild(r.el); // moves it: the DOM order follows the waiting time
     });
-    $("waiting-count").textContent = String(all.length);
+    $("waiting-count").textContent = all.length + (this.more ? "+" : "");
     $("waiting").dataset.count = String(all.length);
     $("waiting-empty").hidden = all.length > 0;
     this.tick();
