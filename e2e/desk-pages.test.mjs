@@ -123,11 +123,11 @@ describe('support desk pages', () => {
     const typedAt = Date.now();
     await waitText(sp, '#d-typing', 'Chloe Customer is typing…', PUSH_MS);
     const gaps = await cp.evaluate(() => window.__typingAt.slice(1).map((t, i) => t - window.__typingAt[i]));
-    assert.ok(gaps.length >= 1, 'typing ~1.7 s sends at least twice');
+    assert.ok(gaps.length >= 1, 'typing for ~1.7 s sends at least twice');
     assert.ok(gaps.every((g) => g >= 990), `at most one order:typing a second, gaps ${gaps.map(Math.round)}`);
     await waitSel(sp, '#d-typing', TYPING_GONE_MS, 'hidden');
     const gone = Date.now() - typedAt;
-    assert.ok(gone >= 1500, `the indicator stays while the customer may still type (${gone} ms)`);
+    assert.ok(gone >= 1000, `the indicator stays while the customer may still type (${gone} ms)`);
 
     // A sent message ends the indicator at once.
     await cp.type('#chat-input', 'x');

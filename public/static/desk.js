@@ -7,7 +7,9 @@
   "use strict";
 
   var TYPING_HIDE_MS = 3000; // the sender repeats at most once a second
-  var TYPING_SEND_MS = 1000; // the server relays at most one a second anyway
+  // The server relays at most one a second per socket and order and drops
+  // the rest: a little more than that keeps jitter from getting ours dropped.
+  var TYPING_SEND_MS = 1100;
 
   /** supportOnline may come as a count or as a boolean. */
   function isOnline(v) {
