@@ -1,4 +1,4 @@
-// Browser helpers for e2e/pages.test.mjs: one Chromium per test file, one
+// Browser helpers for e2e/pages.test.mjs and e2e/desk-pages.test.mjs: one Chromium per test file, one
 // context per simulated person (so sessionStorage and network state are
 // their own), waits with deadlines only.
 
@@ -11,6 +11,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
 export const SHOTS_DIR = path.join(repoRoot, 'artifacts', 'screenshots');
+export const LIVE_MS = 15_000; // connect (and upgrade) after a page load
+export const PUSH_MS = 5_000; // a change reaches an open page
 
 export function launchBrowser() {
   return chromium.launch({
@@ -95,4 +97,50 @@ export async function waitSel(page, selector, timeout = 5000, state = 'attached'
 export function shotPath(name) {
   mkdirSync(SHOTS_DIR, { recursive: true });
   return path.join(SHOTS_DIR, name);
+}
+
+/** The tracking page of a created order on srv (trackingUrl may be absolute or a path). */
+export function trackingHref(srv, created) {
+  const u = new URL(created.trackingUrl, srv.url);
+  return srv.url + u.pathname + u.search;
+}
+
+/**
+ * The pages one test file opens, each in a context of its own:
+ *   open(url, opts), closeAll(...pages), closeEverything() (in `after`),
+ *   openTracking(srv, created, opts): live and showing seq 1 (opts.live: the #conn text awaited),
+ *   openSupport(srv, staffToken, opts): signed in with a #token= link, board shown, live.
+ * browser() gives the Browser (launched in the file's `before`).
+ */
+export function pageSet(browser) {
+  const opened = [];
+  async function open(url, opts) {
+    const p = await openPage(browser(), url, opts);
+    opened.push(p);
+    return p;
+  }
+  async function closeAll(...ps) {
+    for (const p of ps) {
+      await p.context.close().catch(() => {});
+      const i = opened.indexOf(p);
+      if (i >= 0) opened.splice(i, 1);
+    }
+  }
+  return {
+    open,
+    closeAll,
+    closeEverything: () => closeAll(...opened),
+    async openTracking(srv, created, opts = {}) {
+      const p = await open(trackingHref(srv, created), opts);
+      await waitText(p.page, '#conn', opts.live ?? /^live \(/, LIVE_MS);
+      await waitSel(p.page, '#timeline li[data-seq="1"]', PUSH_MS);
+      return p;
+    },
+    async openSupport(srv, token, opts = {}) {
+      const p = await open(`${srv.url}/support#token=${encodeURIComponent(token)}`, opts);
+      await waitSel(p.page, '#board', PUSH_MS, 'visible');
+      await waitText(p.page, '#conn', /^live \(/, LIVE_MS);
+      return p;
+    },
+  };
 }

@@ -14,62 +14,24 @@ import {
   startServer, staffToken, createOrder, postStatus, api, waitFor, cleanup, repoRoot,
 } from './harness.mjs';
 import {
-  launchBrowser, openPage, assertClean, waitText, waitSel, shotPath, PHONE, DESKTOP,
+  launchBrowser, assertClean, waitText, waitSel, shotPath, pageSet, trackingHref, PHONE, DESKTOP, LIVE_MS, PUSH_MS,
 } from './pages-browser.mjs';
 
-const LIVE_MS = 15_000; // connect (and upgrade) after a page load
-const PUSH_MS = 5_000; // a change reaches an open page
 const RECONNECT_MS = 30_000; // reconnect backoff is up to ~7.5 s per attempt
 
 let browser;
 let server;
-const opened = [];
+const { open, closeAll, closeEverything, openTracking, openSupport } = pageSet(() => browser);
 
 before(async () => {
   [browser, server] = await Promise.all([launchBrowser(), startServer()]);
 });
 
 after(async () => {
-  for (const p of opened) await p.context.close().catch(() => {});
+  await closeEverything();
   await browser?.close().catch(() => {});
   await cleanup();
 });
-
-async function open(url, opts) {
-  const p = await openPage(browser, url, opts);
-  opened.push(p);
-  return p;
-}
-
-async function closeAll(...ps) {
-  for (const p of ps) {
-    await p.context.close().catch(() => {});
-    const i = opened.indexOf(p);
-    if (i >= 0) opened.splice(i, 1);
-  }
-}
-
-/** Opens an order's tracking page and waits until it is live and shows seq 1. */
-/** The tracking page of a created order on srv (trackingUrl may be absolute or a path). */
-function trackingHref(srv, created) {
-  const u = new URL(created.trackingUrl, srv.url);
-  return srv.url + u.pathname + u.search;
-}
-
-async function openTracking(srv, created, opts = {}) {
-  const p = await open(trackingHref(srv, created), opts);
-  await waitText(p.page, '#conn', opts.live ?? /^live \(/, LIVE_MS);
-  await waitSel(p.page, '#timeline li[data-seq="1"]', PUSH_MS);
-  return p;
-}
-
-/** Opens /support with a sign-in link (#token=…) and waits for the list. */
-async function openSupport(srv, token, opts = {}) {
-  const p = await open(`${srv.url}/support#token=${encodeURIComponent(token)}`, opts);
-  await waitSel(p.page, '#board', PUSH_MS, 'visible');
-  await waitText(p.page, '#conn', /^live \(/, LIVE_MS);
-  return p;
-}
 
 async function countSel(page, sel) {
   return page.locator(sel).count();
@@ -275,7 +237,8 @@ describe('pages', () => {
     await waitSel(sp, '#d-messages .msg[data-seq="4"]', PUSH_MS);
     assert.equal(await cp.textContent('#messages .msg[data-seq="4"] .msg-text'), evil);
     assert.equal(await sp.textContent('#d-messages .msg[data-seq="4"] .msg-text'), evil);
-    assert.equal(await cp.textContent('#timeline li[data-seq="4"] .tl-quote'), evil);
+    assert.equal(await countSel(cp, '#timeline li[data-seq="4"]'), 0, 'chat messages are shown in the chat only');
+    await waitText(cp, '#timeline-chat', '3 messages in the chat', PUSH_MS);
     for (const page of [cp, sp]) {
       assert.equal(await countSel(page, 'main b'), 0, 'no <b> element was created');
       assert.equal(await countSel(page, 'main script'), 0, 'no <script> element was created');

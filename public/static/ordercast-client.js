@@ -10,7 +10,8 @@
  *   feed.watch("A-1001", {
  *     token: "…",                            // the tracking token (customers only)
  *     onEvent(event, info) { … },            // every event exactly once, in seq order
- *     onSnapshot(order, info) { … },         // after each (re)subscribe ack
+ *     onSnapshot(order, info) { … },         // after each (re)subscribe ack;
+ *                                            // info.presence, info.supportOnline
  *     onError(error) { … },                  // {code, message} from the ack
  *   });
  *
@@ -224,6 +225,10 @@
         since: before,
         missed: initial ? 0 : delivered,
         delivered: delivered,
+        // Live signals of the ack (contract 0.2): who is on the order now,
+        // and how many staff sockets are connected. Absent from older servers.
+        presence: res.presence || null,
+        supportOnline: res.supportOnline,
       });
     });
   };

@@ -3,6 +3,8 @@
   "use strict";
   var UI = window.OrderCastUI;
   var OC = window.OrderCast;
+  var Desk = window.OrderCastDesk;
+  var SupportDesk = window.OrderCastSupportDesk;
   var h = UI.h;
 
   function $(id) {
@@ -17,6 +19,8 @@
   var feed = null;
   var detachConn = null;
   var everConnected = false;
+  var desk = null; // waiting list, assignment, presence, typing
+  var me = ""; // the signed-in staff name
 
   var list = {
     rows: new Map(), // id -> {order, el, lastSeq}
@@ -52,6 +56,7 @@
     $("sign-out").hidden = false;
     var claims = UI.tokenClaims(token);
     var name = claims && (claims.name || claims.sub);
+    me = name ? String(name) : "";
     if (name) {
       $("who").textContent = String(name) + (claims.role ? " · " + claims.role : "");
       $("who").hidden = false;
@@ -66,6 +71,8 @@
   }
 
   function teardown() {
+    if (desk) desk.destroy();
+    desk = null;
     if (feed) feed.destroy();
     feed = null;
     if (detachConn) detachConn();
@@ -110,9 +117,21 @@
         signOut("Sign-in refused: " + (s.error || "invalid token") + ". Please sign in again.");
       }
     });
+    desk = SupportDesk.create({
+      socket: socket,
+      token: token,
+      me: me,
+      openOrder: openOrder,
+      orderOf: function (id) {
+        var r = list.rows.get(id);
+        return r && r.order;
+      },
+      onAssignee: setRowAssignee,
+    });
     socket.on("connect", function () {
-      // First connect: load the list. Reconnect: reload it, we may have missed orders.
+      // First connect: load the lists. Reconnect: reload them, we may have missed changes.
       loadOrders(false);
+      desk.reload();
       everConnected = true;
     });
     socket.on("order:created", function (payload) {
@@ -231,6 +250,7 @@
         h("span", { class: "row-id" }, o.id),
         h("span", { class: "pill-new" }, "New"),
         h("span", { class: "unread-dot", title: "Unread message" }),
+        SupportDesk.assigneeBadge(o.assignee, me),
         h("span", { class: "badge badge-" + o.status, dataset: { status: o.status } }, UI.shortLabel(o.status))
       ),
       h(
@@ -279,6 +299,13 @@
       ul.appendChild(r.el);
     }
     return r;
+  }
+
+  function setRowAssignee(orderId, assignee) {
+    var r = list.rows.get(orderId);
+    if (!r || (r.order.assignee || null) === assignee) return;
+    r.order = Object.assign({}, r.order, { assignee: assignee });
+    rowContent(r);
   }
 
   function addCreated(order) {
@@ -346,6 +373,7 @@
     },
     send: function (text, done) {
       if (!selected || !socket) return done({ code: "error", message: "no order selected" });
+      typingSender.reset();
       socket.timeout(10000).emit("order:message", { orderId: selected.id, text: text }, function (err, res) {
         if (err) return done({ code: "timeout", message: "no answer from the server, please retry" });
         if (!res || !res.ok) return done((res && res.error) || { code: "error", message: "not delivered" });
@@ -356,6 +384,15 @@
       if (feed) feed.ingest(e, "order:message", "ack");
     },
   });
+  var typingSender = Desk.sendTyping(
+    $("d-chat-input"),
+    function () {
+      return socket;
+    },
+    function () {
+      return selected && selected.id;
+    }
+  );
   detailChat.ownLabel = function (e) {
     return e && e.author ? e.author : "You";
   };
@@ -366,6 +403,7 @@
   function closeDetail() {
     if (selected && feed) feed.unwatch(selected.id);
     selected = null;
+    if (desk) desk.deselect();
     document.body.classList.remove("show-detail");
     $("detail-body").hidden = true;
     $("detail-empty").hidden = false;
@@ -383,8 +421,9 @@
       return;
     }
     if (selected) feed.unwatch(selected.id);
-    selected = { id: id, order: null, status: null, statusSeq: 0 };
+    selected = { id: id, order: null, status: null, statusSeq: 0, messages: 0 };
     var r = list.rows.get(id);
+    if (desk) desk.select(id, r && r.order);
     list.rows.forEach(function (row, rid) {
       var b = row.el.querySelector(".order-row");
       if (b) b.setAttribute("aria-current", rid === id ? "true" : "false");
@@ -398,6 +437,7 @@
     $("d-sub").textContent = r ? r.order.customer : "";
     setDetailStatus(r ? r.order.status : null);
     UI.clear($("d-timeline"));
+    $("d-timeline-chat").hidden = true;
     UI.clear($("d-items"));
     $("d-total").textContent = "";
     $("note-input").value = "";
@@ -411,21 +451,25 @@
     feed.watch(id, {
       onEvent: function (e, info) {
         if (selected !== sel) return;
-        var item = UI.timelineItem(e, "support");
-        if (info.source === "resync") item.classList.add("is-missed");
-        UI.insertBySeq($("d-timeline"), item);
         if (e.type === "order:status") {
+          var item = UI.timelineItem(e);
+          if (info.source === "resync") item.classList.add("is-missed");
+          UI.insertBySeq($("d-timeline"), item);
           if (e.seq > sel.statusSeq) {
             sel.statusSeq = e.seq;
             setDetailStatus(e.status);
           }
         } else {
           detailChat.add(e);
+          sel.messages++;
+          $("d-timeline-chat-link").textContent = Desk.messagesSummary(sel.messages);
+          $("d-timeline-chat").hidden = false;
         }
       },
-      onSnapshot: function (order) {
+      onSnapshot: function (order, info) {
         if (selected !== sel) return;
         sel.order = order;
+        if (desk) desk.snapshot(order, info);
         $("d-title").textContent = order.id;
         $("d-sub").textContent = order.customer + " · placed " + UI.formatDateTime(order.createdAt);
         $("d-total").textContent = UI.formatMoney(order.total, order.currency);

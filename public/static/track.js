@@ -3,6 +3,7 @@
   "use strict";
   var UI = window.OrderCastUI;
   var OC = window.OrderCast;
+  var Desk = window.OrderCastDesk;
   var h = UI.h;
 
   function $(id) {
@@ -13,7 +14,8 @@
   var orderId = parts.length >= 2 ? decodeURIComponent(parts[parts.length - 1]) : "";
   var token = new URLSearchParams(location.search).get("token") || "";
 
-  var state = { order: null, status: null, statusAt: null, reached: -1 };
+  var state = { order: null, status: null, statusAt: null, reached: -1, messages: 0 };
+  var unseen = new Desk.UnseenTitle(document);
 
   function fatal(title, text) {
     $("fatal-title").textContent = title;
@@ -31,7 +33,7 @@
   }
 
   $("order-title").textContent = orderId;
-  document.title = "Order " + orderId + " · ordercast";
+  unseen.setBase("Order " + orderId + " · ordercast");
 
   if (typeof window.io !== "function") {
     fatal("Live updates are unavailable", "The page could not load its live-update library. Please reload.");
@@ -54,6 +56,7 @@
       return e.from === "customer";
     },
     send: function (text, done) {
+      typingSender.reset();
       socket.timeout(10000).emit("order:message", { orderId: orderId, text: text }, function (err, res) {
         if (err) return done({ code: "timeout", message: "no answer from the server, please retry" });
         if (!res || !res.ok) return done((res && res.error) || { code: "error", message: "not delivered" });
@@ -67,6 +70,55 @@
   chat.otherLabel = function (e) {
     return (e.author || "Support") + " · support";
   };
+
+  // ---------- live signals: support online, typing, unseen messages ----------
+
+  var typing = new Desk.TypingIndicator($("typing"));
+  var typingSender = Desk.sendTyping(
+    $("chat-input"),
+    function () {
+      return socket;
+    },
+    function () {
+      return orderId;
+    }
+  );
+  socket.on("order:typing", function (e) {
+    if (!e || e.orderId !== orderId || e.from !== "support") return;
+    typing.show("support:" + (e.author || ""), e.author ? e.author + " from support" : "Support");
+  });
+  socket.on("support:online", function (p) {
+    if (p && typeof p.count === "number") setSupportOnline(p.count);
+  });
+  socket.on("disconnect", function () {
+    // Until the resubscribe says otherwise, the last answer may be stale.
+    typing.reset();
+    $("support-online").dataset.stale = "true";
+  });
+
+  function setSupportOnline(v) {
+    var on = Desk.isOnline(v);
+    var el = $("support-online");
+    el.dataset.online = on ? "true" : "false";
+    delete el.dataset.stale;
+    el.textContent = on ? "Support online" : "Support offline";
+    el.title = on ? "Someone from support is online and can answer now." : "Nobody from support is online right now.";
+    $("support-offline-note").hidden = on;
+    $("messages-empty").textContent = on
+      ? "Questions about your order? Write to us, we usually answer within minutes."
+      : "Questions about your order? Write to us, we'll answer as soon as someone from support is back.";
+  }
+
+  function countMessage(e, info) {
+    state.messages++;
+    var p = $("timeline-chat");
+    $("timeline-chat-link").textContent = Desk.messagesSummary(state.messages);
+    p.hidden = false;
+    if (e.from === "support") {
+      typing.stop("support:" + (e.author || ""));
+      if (info.source !== "initial") unseen.arrived();
+    }
+  }
 
   function renderSummary(order) {
     state.order = order;
@@ -94,7 +146,7 @@
     badge.textContent = UI.statusLabel(status);
     badge.dataset.status = status;
     badge.className = "badge badge-" + status;
-    document.title = "Order " + orderId + " · " + UI.statusLabel(status);
+    unseen.setBase("Order " + orderId + " · " + UI.statusLabel(status));
 
     var final = status === "delivered" || status === "cancelled";
     document.body.classList.toggle("is-final", final);
@@ -149,20 +201,22 @@
   feed.watch(orderId, {
     token: token,
     onEvent: function (e, info) {
-      var item = UI.timelineItem(e, "customer");
-      if (info.source === "resync") item.classList.add("is-missed");
-      UI.insertBySeq($("timeline"), item);
       if (e.type === "order:status") {
+        var item = UI.timelineItem(e);
+        if (info.source === "resync") item.classList.add("is-missed");
+        UI.insertBySeq($("timeline"), item);
         if (e.seq >= (state.statusSeq || 0)) {
           state.statusSeq = e.seq;
           setStatus(e.status, e.at);
         }
       } else {
         chat.add(e);
+        countMessage(e, info);
       }
     },
     onSnapshot: function (order, info) {
       $("fatal").hidden = true;
+      if (info.supportOnline !== undefined) setSupportOnline(info.supportOnline);
       renderSummary(order);
       if (!state.status || order.status !== state.status) setStatus(order.status);
       if (info.missed > 0) showMissed(info.missed);

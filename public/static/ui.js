@@ -145,26 +145,19 @@
     return by;
   }
 
-  /** One timeline entry for a status or message event. */
-  function timelineItem(e, perspective) {
-    var isStatus = e.type === "order:status";
+  /**
+   * One timeline entry for a status event. Chat messages have one place,
+   * the chat panel; a timeline only counts them (see desk.js).
+   */
+  function timelineItem(e) {
     var li = h("li", {
-      class: "tl-item " + (isStatus ? "tl-status tl-" + e.status : "tl-message"),
+      class: "tl-item tl-status tl-" + e.status,
       dataset: { seq: e.seq, type: e.type },
     });
     var body = h("div", { class: "tl-body" });
-    if (isStatus) {
-      body.appendChild(h("div", { class: "tl-title" }, statusLabel(e.status)));
-      if (e.note) body.appendChild(h("div", { class: "tl-note" }, e.note));
-      body.appendChild(h("div", { class: "tl-meta" }, timeEl(e.at), " · by " + byLabel(e.by)));
-    } else {
-      var who;
-      if (perspective === "customer") who = e.from === "customer" ? "You" : (e.author || "Support") + " (support)";
-      else who = e.from === "support" ? (e.author || "Support") + " (support)" : e.author || "Customer";
-      body.appendChild(h("div", { class: "tl-title" }, "Message from " + who));
-      body.appendChild(h("div", { class: "tl-note tl-quote" }, e.text));
-      body.appendChild(h("div", { class: "tl-meta" }, timeEl(e.at)));
-    }
+    body.appendChild(h("div", { class: "tl-title" }, statusLabel(e.status)));
+    if (e.note) body.appendChild(h("div", { class: "tl-note" }, e.note));
+    body.appendChild(h("div", { class: "tl-meta" }, timeEl(e.at), " · by " + byLabel(e.by)));
     li.appendChild(h("span", { class: "tl-dot", "aria-hidden": "true" }));
     li.appendChild(body);
     return li;
