@@ -44,6 +44,9 @@ type Config struct {
 	// and must get ordercast's emits too (EmitForeign). Each such emit is
 	// evaluated by every process's adapter, so it is off unless asked for.
 	ForeignPeers bool
+	// libraryWebSocket: the library's WebSocket transport instead of
+	// ordercast's (wstransport.go); for A/B benchmarks.
+	libraryWebSocket bool
 }
 
 // Server is the Socket.IO server with ordercast's work-arounds applied.
@@ -121,7 +124,11 @@ func options(cfg Config) *socket.ServerOptions {
 		case "polling":
 			ctors.Add(engine.Polling)
 		case "websocket":
-			ctors.Add(engine.WebSocket)
+			if cfg.libraryWebSocket {
+				ctors.Add(engine.WebSocket)
+			} else {
+				ctors.Add(&wsBuilder{}) // wstransport.go
+			}
 		}
 	}
 	opts.SetTransports(ctors)
