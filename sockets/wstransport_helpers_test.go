@@ -111,7 +111,9 @@ func wsServer(t *testing.T, cfg Config, w *writeCount, raw bool) (*Server, strin
 	return s, srv.URL + "/socket.io/?EIO=4", sessions
 }
 
-func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "&transport=websocket" }
+func wsURL(base string) string {
+	return "ws" + strings.TrimPrefix(base, "http") + "&transport=websocket"
+}
 
 // dialWS opens a WebSocket session and returns it with its engine session.
 func dialWS(t *testing.T, base string, sessions chan engine.Socket) (*websocket.Conn, engine.Socket) {
