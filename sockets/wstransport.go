@@ -23,14 +23,17 @@ import (
 // per frame. This one writes all the frames of a flush with one write(2),
 // from the caller's goroutine when the socket takes them at once, and holds
 // a write buffer only while it writes.
-type wsBuilder struct{ pool bufPool }
+type wsBuilder struct {
+	pool bufPool
+	cork *corker // wscork.go; nil: nothing is held
+}
 
 func (*wsBuilder) Name() string          { return transports.WEBSOCKET }
 func (*wsBuilder) HandlesUpgrades() bool { return true }
 func (*wsBuilder) UpgradesTo() []string  { return nil }
 
 func (b *wsBuilder) New(ctx *types.HttpContext) transports.Transport {
-	return newWSTransport(ctx, &b.pool)
+	return newWSTransport(ctx, &b.pool, b.cork)
 }
 
 // closeFlushTime bounds how long a closing transport keeps writing what it
@@ -44,25 +47,28 @@ type wsTransport struct {
 	raw   syscall.RawConn // nil: every write goes through writeLoop
 	idle  time.Duration
 	pool  *bufPool
+	cork  *corker
 	shut  atomic.Bool // the connection is closed (closeConn)
 	nowFn func(uintptr) bool
 
 	mu      sync.Mutex
-	pending *[]byte // frames not yet written; nil unless writing
+	pending *[]byte // frames not yet written (writing, or held)
 	off     int     // bytes of *pending already written
 	writing bool    // writeLoop owns the connection's write side
 	drains  int     // Sends written by writeLoop whose "drain" is owed
 	closing bool    // no more frames; close once pending is written
+	held    bool    // in the corker's list
 	now     nowWriter
 }
 
-func newWSTransport(ctx *types.HttpContext, pool *bufPool) *wsTransport {
+func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker) *wsTransport {
 	t := &wsTransport{
 		Transport: transports.MakeTransport(),
 		ws:        ctx.Websocket,
 		conn:      ctx.Websocket.NetConn(),
 		idle:      ctx.IdleTimeout,
 		pool:      pool,
+		cork:      cork,
 	}
 	t.raw = rawConn(t.conn)
 	t.nowFn = t.now.write
@@ -142,23 +148,36 @@ func (t *wsTransport) Send(packets []*packet.Packet) {
 	}
 	start := len(*buf)
 	pr, binary := t.Parser(), t.SupportsBinary()
+	hold := t.cork != nil && t.cork.corked()
 	for _, p := range packets {
 		var err error
 		if *buf, err = appendPacket(*buf, p, pr, binary); err != nil {
 			*buf = (*buf)[:start]
-			t.commit(buf, false)
+			t.commit(buf, false, false)
 			t.OnError("websocket encode", err)
 			return
 		}
+		hold = hold && p.Options != nil && p.Options.WsPreEncodedFrame != nil
 	}
-	t.commit(buf, true)
+	t.commit(buf, true, hold)
+}
+
+// flushHeld writes what the corker held back.
+func (t *wsTransport) flushHeld() {
+	t.mu.Lock()
+	t.held = false
+	if t.writing || t.pending == nil || t.closing {
+		t.mu.Unlock()
+		return
+	}
+	t.commit(t.pending, false, false)
 }
 
 // control writes one control frame (pong, close) in order with the rest.
 func (t *wsTransport) control(op byte, payload []byte) {
 	if buf, ok := t.acquire(); ok {
 		*buf = appendFrame(*buf, op, payload)
-		t.commit(buf, false)
+		t.commit(buf, false, false)
 	}
 }
 
@@ -176,9 +195,18 @@ func (t *wsTransport) acquire() (*[]byte, bool) {
 	return t.pool.get(), true
 }
 
-// commit writes buf, or leaves it to writeLoop, and unlocks t.mu. drain:
-// the engine is owed a "drain" once buf is written.
-func (t *wsTransport) commit(buf *[]byte, drain bool) {
+// commit writes buf, or leaves it to writeLoop or to the corker (hold),
+// and unlocks t.mu. drain: the engine is owed a "drain" once buf is
+// written (a held buffer's at once: it is in order with the rest).
+func (t *wsTransport) commit(buf *[]byte, drain, hold bool) {
+	if hold && !t.writing && (t.held || t.cork.hold(t)) {
+		t.pending, t.held = buf, true
+		t.mu.Unlock()
+		if drain {
+			t.Emit("drain")
+		}
+		return
+	}
 	if t.writing {
 		t.pending = buf
 		if drain {
@@ -187,6 +215,7 @@ func (t *wsTransport) commit(buf *[]byte, drain bool) {
 		t.mu.Unlock()
 		return
 	}
+	t.pending = nil
 	if len(*buf) == 0 {
 		t.pool.put(buf)
 		t.mu.Unlock()
@@ -263,7 +292,7 @@ func (t *wsTransport) DoClose(fn types.Callable) {
 	if buf, ok := t.acquire(); ok {
 		*buf = appendFrame(*buf, opClose, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
 		t.closing = true
-		t.commit(buf, false)
+		t.commit(buf, false, false)
 	}
 	t.mu.Lock()
 	t.closing = true
