@@ -25,7 +25,7 @@ var transportsAB = []struct {
 
 // benchClients connects n WebSocket clients that join room and count the
 // events they receive in delivered.
-func benchClients(b *testing.B, library, noCork bool, n int, room string, delivered *atomic.Int64) (*Server, []*websocket.Conn) {
+func benchClients(b *testing.B, library, noCork bool, n int, room string, delivered *atomic.Int64) (*Server, *writeCount) {
 	b.Helper()
 	s := New(Config{Transports: []string{"websocket"}, MaxMessageBytes: 1 << 20, libraryWebSocket: library, noCork: noCork})
 	var joined atomic.Int64
@@ -33,7 +33,10 @@ func benchClients(b *testing.B, library, noCork bool, n int, room string, delive
 		args[0].(*socket.Socket).Join(socket.Room(room))
 		joined.Add(1)
 	})
-	srv := httptest.NewServer(s)
+	w := &writeCount{}
+	srv := httptest.NewUnstartedServer(s)
+	srv.Listener = countListener{srv.Listener, w, true}
+	srv.Start()
 	b.Cleanup(func() { srv.Close(); s.Close() })
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
 	conns := make([]*websocket.Conn, n)
@@ -76,7 +79,8 @@ func benchClients(b *testing.B, library, noCork bool, n int, room string, delive
 			}()
 		}
 	}
-	return s, conns
+	b.Cleanup(func() { runtime.KeepAlive(conns) })
+	return s, w
 }
 
 // BenchmarkWSBroadcast: one op is one broadcast to n clients, emitted by
@@ -88,7 +92,7 @@ func BenchmarkWSBroadcast(b *testing.B) {
 	for _, tr := range transportsAB {
 		b.Run(tr.name, func(b *testing.B) {
 			var delivered atomic.Int64
-			s, _ := benchClients(b, tr.library, tr.noCork, n, "order-bench", &delivered)
+			s, w := benchClients(b, tr.library, tr.noCork, n, "order-bench", &delivered)
 			jobs := make(chan int)
 			errs := make(chan error, window)
 			var wg sync.WaitGroup
@@ -109,7 +113,7 @@ func BenchmarkWSBroadcast(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			start := time.Now()
+			start, writes := time.Now(), w.n.Load()
 			for i := range b.N {
 				jobs <- i
 			}
@@ -122,6 +126,7 @@ func BenchmarkWSBroadcast(b *testing.B) {
 				runtime.Gosched()
 			}
 			b.ReportMetric(float64(delivered.Load())/time.Since(start).Seconds(), "deliveries/s")
+			b.ReportMetric(float64(w.n.Load()-writes)/float64(delivered.Load()), "writes/delivery")
 			select {
 			case err := <-errs:
 				b.Fatal(err)
@@ -140,10 +145,9 @@ func BenchmarkWSIdleConnection(b *testing.B) {
 		b.Run(tr.name, func(b *testing.B) {
 			for range b.N {
 				_, before := settled()
-				_, conns := benchClients(b, tr.library, tr.noCork, n, "idle", nil)
+				benchClients(b, tr.library, tr.noCork, n, "idle", nil)
 				_, after := settled()
 				b.ReportMetric(float64(int64(after)-int64(before))/n, "heapB/conn")
-				runtime.KeepAlive(conns)
 			}
 		})
 	}
