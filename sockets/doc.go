@@ -26,8 +26,9 @@
 //	                the engine's exported transport API (not a defect: the
 //	                library's transport costs a goroutine hand-off, a
 //	                re-encoding and a write(2) per frame; see below)
+//	wswrite.go      its write side: one buffer per flush, one write(2)
 //	wsframe.go      its frames, encoded straight into pooled write buffers
-//	wswrite_*.go    its non-blocking write(2) from the caller's goroutine
+//	wsnow_*.go      its non-blocking write(2) from the caller's goroutine
 //	wscork.go       broadcast frames of concurrent emits, one write each
 //
 // # Library defects
@@ -153,8 +154,9 @@
 // 1 KB read and 1 KB write buffers are allocated by the engine's Upgrader):
 // ordercast reads frames through gorilla (masking, fragments, the read
 // limit) and writes them itself on its net.Conn, pongs and close replies
-// included. Tests: wstransport_test.go. Remove when the library's
-// transport does the same.
+// included. Tests: wstransport_test.go, wscork_test.go; A/B:
+// wstransport_bench_test.go. Remove when the library's transport does the
+// same.
 //
 // Open: gorilla answers an over-size frame (ErrReadLimit) and protocol
 // errors with a close frame of its own, written beside ordercast's writer;
