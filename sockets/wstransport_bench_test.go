@@ -144,11 +144,20 @@ func BenchmarkWSIdleConnection(b *testing.B) {
 	for _, tr := range transportsAB {
 		b.Run(tr.name, func(b *testing.B) {
 			for range b.N {
-				_, before := settled()
+				g0, heap0 := settled()
+				stack0 := stackInuse()
 				benchClients(b, tr.library, tr.noCork, n, "idle", nil)
-				_, after := settled()
-				b.ReportMetric(float64(int64(after)-int64(before))/n, "heapB/conn")
+				g1, heap1 := settled()
+				b.ReportMetric(float64(int64(heap1)-int64(heap0))/n, "heapB/conn")
+				b.ReportMetric(float64(int64(stackInuse())-int64(stack0))/n, "stackB/conn")
+				b.ReportMetric(float64(g1-g0)/n, "goroutines/conn")
 			}
 		})
 	}
+}
+
+func stackInuse() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.StackInuse
 }
