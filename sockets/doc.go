@@ -154,7 +154,7 @@
 // 1 KB read and 1 KB write buffers are allocated by the engine's Upgrader):
 // ordercast reads frames through gorilla (masking, fragments, the read
 // limit) and writes them itself on its net.Conn, pongs and close replies
-// included. Tests: wstransport_test.go, wscork_test.go; A/B:
+// included. Tests: wstransport_test.go, wswrite_test.go, wscork_test.go; A/B:
 // wstransport_bench_test.go. Remove when the library's transport does the
 // same.
 //

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -29,66 +28,6 @@ func idle(wt *wsTransport) bool {
 	wt.mu.Lock()
 	defer wt.mu.Unlock()
 	return wt.pending == nil && !wt.writing && wt.Writable()
-}
-
-// The packets of one Send go out as one write, as frames in order: text
-// packets, a broadcast's pre-encoded frame and a binary one.
-func TestWSOneWritePerSend(t *testing.T) {
-	for _, raw := range []bool{true, false} {
-		name := map[bool]string{true: "descriptor", false: "writer goroutine"}[raw]
-		t.Run(name, func(t *testing.T) {
-			w := &writeCount{}
-			_, base, sessions := wsServer(t, wsConfig, w, raw)
-			ws, es := dialWS(t, base, sessions)
-			wt := ownTransport(t, es)
-			eventually(t, "the OPEN write", func() bool { return idle(wt) })
-			before := w.n.Load()
-			pre := types.NewStringBufferString(`42["order:status",{"seq":1}]`)
-			wt.Send([]*packet.Packet{
-				{Type: packet.MESSAGE, Data: types.NewStringBufferString("a")},
-				{Type: packet.MESSAGE, Data: types.NewStringBufferString("b")},
-				{Type: packet.MESSAGE, Data: types.NewStringBufferString("ignored"), Options: &packet.Options{WsPreEncodedFrame: pre}},
-				{Type: packet.MESSAGE, Data: types.NewBytesBuffer([]byte{1, 2, 3})},
-				{Type: packet.NOOP},
-			})
-			got := readFrames(t, ws, 5)
-			want := []string{"4a", "4b", `42["order:status",{"seq":1}]`, "\x01\x02\x03", "6"}
-			if strings.Join(got, "|") != strings.Join(want, "|") {
-				t.Fatalf("frames %q, want %q", got, want)
-			}
-			if n := w.n.Load() - before; n != 1 {
-				t.Errorf("%d writes for one Send of 5 packets, want 1", n)
-			}
-			eventually(t, "the transport to go idle", func() bool { return idle(wt) })
-		})
-	}
-}
-
-// While a write is stuck, the engine keeps what it is given, and the next
-// flush writes all of it at once; then the transport goes idle again,
-// holding no buffer.
-func TestWSFlushAfterStuckWriteCoalesces(t *testing.T) {
-	w := &writeCount{}
-	_, base, sessions := wsServer(t, wsConfig, w, false)
-	ws, es := dialWS(t, base, sessions)
-	wt := ownTransport(t, es)
-	eventually(t, "the OPEN write", func() bool { return idle(wt) })
-	before := w.n.Load()
-	w.hold()
-	es.Send(types.NewStringBufferString("first"), nil, nil)
-	eventually(t, "the transport to stop taking writes", func() bool { return !wt.Writable() })
-	for _, m := range []string{"2", "3", "4", "5", "6"} {
-		es.Send(types.NewStringBufferString(m), nil, nil)
-	}
-	w.release()
-	got := readFrames(t, ws, 6)
-	if strings.Join(got, " ") != "4first 42 43 44 45 46" {
-		t.Fatalf("frames %q", got)
-	}
-	eventually(t, "the transport to go idle", func() bool { return idle(wt) })
-	if n := w.n.Load() - before; n != 2 {
-		t.Errorf("%d writes for a stuck write and 5 packets sent meanwhile, want 2", n)
-	}
 }
 
 // A message over MaxMessageBytes closes that session alone.
