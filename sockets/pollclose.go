@@ -32,14 +32,8 @@ func closeAfterPark(eio engine.BaseServer, maxBody int64, next http.Handler) htt
 		maxBody = eio.Opts().MaxHttpBufferSize()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		sid := q.Get("sid")
-		if r.Method != http.MethodPost || q.Get("transport") != "polling" || sid == "" || r.Body == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		conn, ok := eio.Clients().Load(sid)
-		if !ok {
+		conn, ok := pollingConn(eio, r, http.MethodPost)
+		if !ok || r.Body == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -54,6 +48,17 @@ func closeAfterPark(eio engine.BaseServer, maxBody int64, next http.Handler) htt
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// pollingConn returns the open session of a polling request with the
+// given method.
+func pollingConn(eio engine.BaseServer, r *http.Request, method string) (engine.Socket, bool) {
+	q := r.URL.Query()
+	sid := q.Get("sid")
+	if r.Method != method || sid == "" || q.Get("transport") != transports.POLLING {
+		return nil, false
+	}
+	return eio.Clients().Load(sid)
 }
 
 // closeWaitGET bounds how long a CLOSE waits for its session's GET.

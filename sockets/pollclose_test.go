@@ -22,15 +22,7 @@ func TestClientCloseAnswersPendingGET(t *testing.T) {
 	defer closeWithin(t, srv, s)
 	c := &http.Client{Timeout: 5 * time.Second}
 
-	get := func(url string) (int, string) {
-		res, err := c.Get(url)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
+	get := func(url string) (int, string) { return httpGet(c, url) }
 	tests := []struct {
 		name string
 		// parked: the POST is sent once the engine has parked the GET;
@@ -87,4 +79,16 @@ func TestClientCloseAnswersPendingGET(t *testing.T) {
 			}
 		})
 	}
+}
+
+// httpGet returns a GET's status and body; status 0 and the error when it
+// failed.
+func httpGet(c *http.Client, url string) (int, string) {
+	res, err := c.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }

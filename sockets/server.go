@@ -102,13 +102,14 @@ func New(cfg Config) *Server {
 		})
 	}
 	// pollguard.go: defect 6 and input hardening; sealwriter.go: defect 10;
-	// origin.go: the v3.0.6 Origin regression; pollclose.go: protocol
-	// conformance (doc.go).
+	// origin.go: the v3.0.6 Origin regression; pollclose.go, pollupgrade.go:
+	// protocol conformance (doc.go).
 	engineHandler := io.ServeHandler(nil) // creates the engine: before io.Engine()
 	eio := io.Engine()
 	s.handler = allowOrigins(
 		guardPolling(
-			closeAfterPark(eio, cfg.MaxMessageBytes, sealWrites(engineHandler)),
+			closeAfterPark(eio, cfg.MaxMessageBytes,
+				sealWrites(refuseOvertaken(eio, engineHandler))),
 			cfg.MaxMessageBytes, eio),
 		cfg.AllowOrigin)
 	binaryTimeout := cfg.BinaryTimeout
@@ -147,11 +148,15 @@ func options(cfg Config, cork *corker) *socket.ServerOptions {
 		opts.SetMaxHttpBufferSize(cfg.MaxMessageBytes)
 	}
 	pingInterval, pingTimeout := cfg.PingInterval, cfg.PingTimeout
+	// Node's defaults are 25 s / 20 s. Swapped here, the same 45 s to tell
+	// a dead client (the client waits for a PING as long), and defect 18
+	// cannot close a session: a stray ping timeout is cleared by the next
+	// PING, 5 s before it would fire.
 	if pingInterval <= 0 {
-		pingInterval = 25 * time.Second // the library's and Node's default
+		pingInterval = 20 * time.Second
 	}
 	if pingTimeout <= 0 {
-		pingTimeout = 20 * time.Second
+		pingTimeout = 25 * time.Second
 	}
 	opts.SetPingInterval(pingInterval)
 	opts.SetPingTimeout(pingTimeout)

@@ -1,0 +1,111 @@
+package sockets
+
+import (
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	"github.com/zishang520/socket.io/servers/engine/v3"
+)
+
+// Defect 18: the engine writes a PING before it arms that PING's timeout
+// (servers/engine/v3 socket.go schedulePing, resetPingTimeout). A PONG read
+// in between clears nothing, and the timer armed after it closes the
+// session ("ping timeout") unless the next PING, pingInterval after the
+// PONG, clears it first: only when pingTimeout > pingInterval. The race is
+// made certain here: the goroutine that wrote the first PING is held (in
+// the engine's "drain", emitted after the write and before the timer is
+// armed) until the PONG has been read.
+func TestPongBeforeItsPingTimeout(t *testing.T) {
+	tests := []struct {
+		name              string
+		interval, timeout time.Duration
+		survives          bool
+	}{
+		// The library's defect, kept to show when it is fixed.
+		{"pingInterval > pingTimeout: closed", 300 * time.Millisecond, 100 * time.Millisecond, false},
+		// ordercast's defaults have this shape (options).
+		{"pingTimeout > pingInterval: survives", 100 * time.Millisecond, 500 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(Config{Transports: []string{"websocket"}, ConnectTimeout: time.Minute,
+				PingInterval: tt.interval, PingTimeout: tt.timeout})
+			srv := httptest.NewServer(s)
+			defer closeWithin(t, srv, s)
+			holdFirstPing(s.IO.Engine())
+
+			ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			// Answer 5 PINGs; the session must stay open for them.
+			pongs := 0
+			deadline := time.Now().Add(10 * (tt.interval + tt.timeout))
+			for pongs < 5 {
+				_ = ws.SetReadDeadline(deadline)
+				_, b, err := ws.ReadMessage()
+				if err != nil {
+					break
+				}
+				if string(b) == "2" {
+					if ws.WriteMessage(websocket.TextMessage, []byte("3")) != nil {
+						break
+					}
+					pongs++
+				}
+			}
+			if survived := pongs == 5; survived != tt.survives {
+				t.Fatalf("answered %d PINGs before the session closed; want it to survive: %v", pongs, tt.survives)
+			}
+		})
+	}
+	t.Run("ordercast's defaults", func(t *testing.T) {
+		o := options(Config{}, nil)
+		if o.PingTimeout() <= o.PingInterval() {
+			t.Fatalf("pingInterval %v, pingTimeout %v: defect 18 closes sessions", o.PingInterval(), o.PingTimeout())
+		}
+	})
+}
+
+// holdFirstPing holds the goroutine that wrote each session's first PING
+// until its PONG was read (at most 1 s): the engine emits "drain" after the
+// write and before it arms the PING's timeout.
+func holdFirstPing(eio engine.BaseServer) {
+	var mu sync.Mutex
+	pings := map[engine.Socket]chan struct{}{} // PING flushed, PONG not yet read
+	_ = eio.On("flush", func(args ...any) {
+		conn, _ := args[0].(engine.Socket)
+		packets, _ := args[1].([]*packet.Packet)
+		for _, p := range packets {
+			if p.Type != packet.PING {
+				continue
+			}
+			mu.Lock()
+			if _, seen := pings[conn]; !seen {
+				ch := make(chan struct{})
+				pings[conn] = ch
+				var once sync.Once
+				_ = conn.On("heartbeat", func(...any) { once.Do(func() { close(ch) }) })
+			}
+			mu.Unlock()
+		}
+	})
+	_ = eio.On("drain", func(args ...any) {
+		conn, _ := args[0].(engine.Socket)
+		mu.Lock()
+		ch := pings[conn]
+		mu.Unlock()
+		if ch != nil {
+			select {
+			case <-ch:
+			case <-time.After(time.Second):
+			}
+		}
+	})
+}
