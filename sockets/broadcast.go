@@ -63,6 +63,10 @@ func (s *Server) emit(b broadcaster, event string, v any, rooms, except []string
 		}
 		v = p
 	}
+	// Frames for this process's WebSocket clients are written together at
+	// the end (wscork.go), with those of emits running meanwhile.
+	s.cork.cork()
+	defer s.cork.uncork()
 	errs := make([]error, 0, len(rooms))
 	for i, r := range rooms {
 		op := b.To(socket.Room(r))

@@ -23,6 +23,14 @@
 //	redisdial.go    dial backoff for the adapter's subscriptions
 //	pollclose.go    a polling CLOSE waits for its session's GET
 //	pollupgrade.go  a polling GET the upgrade overtook gets 400
+//	wstransport.go  ordercast's own WebSocket transport, plugged in through
+//	                the engine's exported transport API (not a defect: the
+//	                library's transport costs a goroutine hand-off, a
+//	                re-encoding and a write(2) per frame; see below)
+//	wswrite.go      its write side: one buffer per flush, one write(2)
+//	wsframe.go      its frames, encoded straight into pooled write buffers
+//	wsnow_*.go      its non-blocking write(2) from the caller's goroutine
+//	wscork.go       broadcast frames of concurrent emits, one write each
 //
 // # Library defects
 //
@@ -154,6 +162,34 @@
 //     handshakes ... each get their connect_error". A workaround needs a
 //     polling transport of ordercast's own whose Send keeps a second
 //     batch for the next GET, with the engine's drain bookkeeping.
+//
+// # The WebSocket transport
+//
+// wstransport.go replaces the engine's WebSocket transport
+// (servers/engine/v3/transports/websocket.go) through the exported API
+// that v3.0.6 opened for it (transports.MakeTransport, Prototype,
+// Construct, StartReader; the engine's transport_extension_test.go). The
+// library's transport enqueues every Send on a write queue that starts a
+// goroutine when idle, re-encodes every packet (with per-message deflate
+// configured, as ordercast does to stop gorilla's PreparedMessage per
+// recipient, it ignores the broadcast's pre-encoded frame) and writes each
+// frame with its own write(2). ordercast's encodes the frames of a Send
+// into one pooled buffer (the pre-encoded frame copied once), writes it
+// with one non-blocking write(2) from the caller, hands only what the
+// socket did not take to a writer goroutine (the engine then keeps further
+// packets until "ready", and flushes them together), and returns the
+// buffer to the pool. The engine still makes the gorilla connection (its
+// 1 KB read and 1 KB write buffers are allocated by the engine's Upgrader):
+// ordercast reads frames through gorilla (masking, fragments, the read
+// limit) and writes them itself on its net.Conn, pongs and close replies
+// included. Tests: wstransport_test.go, wswrite_test.go, wscork_test.go; A/B:
+// wstransport_bench_test.go. Remove when the library's transport does the
+// same.
+//
+// Open: gorilla answers an over-size frame (ErrReadLimit) and protocol
+// errors with a close frame of its own, written beside ordercast's writer;
+// it can cut into a frame ordercast is writing at that moment, for a
+// connection that is being closed anyway.
 //
 // The queue finalizer leak (pkg/queue) and Timer.Stop losing its signal,
 // documented for v3.0.2, are fixed in v3.0.6.

@@ -44,6 +44,12 @@ type Config struct {
 	// and must get ordercast's emits too (EmitForeign). Each such emit is
 	// evaluated by every process's adapter, so it is off unless asked for.
 	ForeignPeers bool
+	// libraryWebSocket: the library's WebSocket transport instead of
+	// ordercast's (wstransport.go); for A/B benchmarks.
+	libraryWebSocket bool
+	// noCork: ordercast's transport writes every frame at once (A/B of
+	// wscork.go).
+	noCork bool
 }
 
 // Server is the Socket.IO server with ordercast's work-arounds applied.
@@ -55,6 +61,8 @@ type Server struct {
 	remote bool
 	// foreign: EmitForeign reaches Node servers on the adapter.
 	foreign bool
+	// cork holds broadcast frames while an emit runs (wscork.go).
+	cork *corker
 }
 
 // ParseTransports validates a comma-separated transport list.
@@ -79,8 +87,13 @@ func ParseTransports(s string) ([]string, error) {
 // New builds the server. Register middlewares and connection handlers on
 // IO before serving.
 func New(cfg Config) *Server {
-	io := socket.NewServer(nil, options(cfg))
-	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers}
+	cork := &corker{}
+	wsCork := cork
+	if cfg.noCork {
+		wsCork = nil
+	}
+	io := socket.NewServer(nil, options(cfg, wsCork))
+	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers, cork: cork}
 	if s.foreign {
 		_ = io.On("connection", func(args ...any) {
 			if so, ok := args[0].(*socket.Socket); ok {
@@ -112,7 +125,7 @@ func New(cfg Config) *Server {
 	return s
 }
 
-func options(cfg Config) *socket.ServerOptions {
+func options(cfg Config, cork *corker) *socket.ServerOptions {
 	opts := socket.DefaultServerOptions()
 	opts.SetPath(Path)
 	opts.SetServeClient(false) // the binary serves the npm bundle itself
@@ -122,7 +135,11 @@ func options(cfg Config) *socket.ServerOptions {
 		case "polling":
 			ctors.Add(engine.Polling)
 		case "websocket":
-			ctors.Add(engine.WebSocket)
+			if cfg.libraryWebSocket {
+				ctors.Add(engine.WebSocket)
+			} else {
+				ctors.Add(&wsBuilder{cork: cork}) // wstransport.go
+			}
 		}
 	}
 	opts.SetTransports(ctors)

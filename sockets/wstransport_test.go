@@ -1,0 +1,177 @@
+package sockets
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+var wsConfig = Config{Transports: []string{"polling", "websocket"}, MaxMessageBytes: 1000, ConnectTimeout: 10 * time.Second}
+
+func ownTransport(t *testing.T, es engine.Socket) *wsTransport {
+	t.Helper()
+	wt, ok := es.Transport().(*wsTransport)
+	if !ok {
+		t.Fatalf("transport %T, want ordercast's *wsTransport", es.Transport())
+	}
+	return wt
+}
+
+// idle: the transport holds no write buffer and owns no writer goroutine.
+func idle(wt *wsTransport) bool {
+	wt.mu.Lock()
+	defer wt.mu.Unlock()
+	return wt.pending == nil && !wt.writing && wt.Writable()
+}
+
+// A message over MaxMessageBytes closes that session alone.
+func TestWSMaxMessageSize(t *testing.T) {
+	_, base, sessions := wsServer(t, wsConfig, nil, false)
+	big, bigSession := dialWS(t, base, sessions)
+	small, smallSession := dialWS(t, base, sessions)
+	closed := make(chan string, 1)
+	_ = bigSession.Once("close", func(args ...any) { closed <- args[0].(string) })
+	if err := big.WriteMessage(websocket.TextMessage, []byte("4"+strings.Repeat("x", 1500))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case reason := <-closed:
+		if reason != "transport error" {
+			t.Errorf("closed with %q, want transport error", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an over-size message did not close its session")
+	}
+	_ = big.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := big.ReadMessage(); err != nil {
+			break // closed, as the session
+		}
+	}
+	// A CONNECT near the limit (its auth padded) passes.
+	if err := small.WriteMessage(websocket.TextMessage, []byte(`40{"pad":"`+strings.Repeat("y", 900)+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := expectFrame(small, "40{"); err != nil {
+		t.Fatal(err)
+	}
+	smallSession.Send(types.NewStringBufferString("still here"), nil, nil)
+	if got := readFrames(t, small, 1); got[0] != "4still here" || smallSession.ReadyState() != "open" {
+		t.Fatalf("the other session: %q, %s", got, smallSession.ReadyState())
+	}
+}
+
+// A polling session upgrades to ordercast's transport (2probe/3probe, 5),
+// and packets then go over it.
+func TestWSUpgradeFromPolling(t *testing.T) {
+	_, base, sessions := wsServer(t, wsConfig, nil, false)
+	c := &http.Client{Timeout: 5 * time.Second}
+	sid, err := openPolling(c, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := awaitSession(t, sessions)
+	upgraded := make(chan struct{})
+	_ = es.Once("upgrade", func(...any) { close(upgraded) })
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL(base)+"&sid="+sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("2probe")); err != nil {
+		t.Fatal(err)
+	}
+	if err := expectFrame(ws, "3probe"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("5")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-upgraded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no upgrade")
+	}
+	ownTransport(t, es)
+	es.Send(types.NewStringBufferString("over ws"), nil, nil)
+	if err := expectFrame(ws, "4over ws"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Engine.IO heartbeats (PING "2", PONG "3") keep a session open, and a
+// WebSocket ping control frame gets its pong through the transport.
+func TestWSPingPong(t *testing.T) {
+	cfg := wsConfig
+	cfg.PingInterval, cfg.PingTimeout = 50*time.Millisecond, 2*time.Second
+	_, base, sessions := wsServer(t, cfg, nil, false)
+	ws, es := dialWS(t, base, sessions)
+	pongs := make(chan string, 1)
+	ws.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	if err := ws.WriteControl(websocket.PingMessage, []byte("hi"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if got := readFrames(t, ws, 1); got[0] != "2" { // the pong handler runs inside the read
+			t.Fatalf("heartbeat %d: %q, want PING", i, got)
+		}
+		if err := ws.WriteMessage(websocket.TextMessage, []byte("3")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case p := <-pongs:
+		if p != "hi" {
+			t.Errorf("pong %q", p)
+		}
+	default:
+		t.Error("no pong for the WebSocket ping")
+	}
+	if es.ReadyState() != "open" {
+		t.Errorf("session %s after 3 heartbeats", es.ReadyState())
+	}
+}
+
+// Server close: a close frame (1000) after what was sent, then the
+// connection ends. Client close: the session closes ("transport close").
+func TestWSClose(t *testing.T) {
+	_, base, sessions := wsServer(t, wsConfig, nil, false)
+	ws, es := dialWS(t, base, sessions)
+	es.Send(types.NewStringBufferString("last"), nil, nil)
+	es.Close(false)
+	if got := readFrames(t, ws, 1); got[0] != "4last" {
+		t.Fatalf("got %q before the close", got)
+	}
+	var ce *websocket.CloseError
+	if _, _, err := ws.ReadMessage(); !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure {
+		t.Fatalf("after server close: %v, want close 1000", err)
+	}
+
+	ws2, es2 := dialWS(t, base, sessions)
+	wt := ownTransport(t, es2)
+	closed := make(chan string, 1)
+	_ = es2.Once("close", func(args ...any) { closed <- args[0].(string) })
+	if err := ws2.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case reason := <-closed:
+		if reason != "transport close" {
+			t.Errorf("closed with %q", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a client close did not close the session")
+	}
+	if _, _, err := ws2.ReadMessage(); !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Errorf("the server's close reply: %v, want an echo of 1001", err)
+	}
+	if wt.ReadyState() != "closed" || !wt.shut.Load() {
+		t.Errorf("transport %s, connection closed %v", wt.ReadyState(), wt.shut.Load())
+	}
+}

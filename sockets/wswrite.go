@@ -1,0 +1,158 @@
+package sockets
+
+import (
+	"errors"
+	"net"
+
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+)
+
+// The write side of wsTransport: frames appended under t.mu to one pooled
+// buffer, written at once without blocking (commit), held while an emit
+// runs (wscork.go), or left to writeLoop when the socket is full.
+
+// Send writes packets as one write(2) of coalesced frames.
+func (t *wsTransport) Send(packets []*packet.Packet) {
+	buf, ok := t.acquire()
+	if !ok {
+		return
+	}
+	start := len(*buf)
+	pr, binary := t.Parser(), t.SupportsBinary()
+	hold := t.cork != nil && t.cork.corked()
+	for _, p := range packets {
+		var err error
+		if *buf, err = appendPacket(*buf, p, pr, binary); err != nil {
+			*buf = (*buf)[:start]
+			t.commit(buf, false, false)
+			t.OnError("websocket encode", err)
+			return
+		}
+		hold = hold && p.Options != nil && p.Options.WsPreEncodedFrame != nil
+	}
+	t.commit(buf, true, hold)
+}
+
+// flushHeld writes what the corker held back.
+func (t *wsTransport) flushHeld() {
+	t.mu.Lock()
+	t.held = false
+	if t.writing || t.pending == nil || t.closing {
+		t.mu.Unlock()
+		return
+	}
+	t.commit(t.pending, false, false)
+}
+
+// control writes one control frame (pong, close) in order with the rest.
+func (t *wsTransport) control(op byte, payload []byte) {
+	if buf, ok := t.acquire(); ok {
+		*buf = appendFrame(*buf, op, payload)
+		t.commit(buf, false, false)
+	}
+}
+
+// acquire locks t.mu and returns the buffer to append frames to; false
+// (unlocked) once the transport is closing.
+func (t *wsTransport) acquire() (*[]byte, bool) {
+	t.mu.Lock()
+	if t.closing {
+		t.mu.Unlock()
+		return nil, false
+	}
+	if t.pending != nil {
+		return t.pending, true
+	}
+	return t.pool.get(), true
+}
+
+// commit writes buf, or leaves it to writeLoop or to the corker (hold),
+// and unlocks t.mu. drain: the engine is owed a "drain" once buf is
+// written (a held buffer's at once: it is in order with the rest).
+func (t *wsTransport) commit(buf *[]byte, drain, hold bool) {
+	if hold && !t.writing && (t.held || t.cork.hold(t)) {
+		t.pending, t.held = buf, true
+		t.mu.Unlock()
+		if drain {
+			t.Emit("drain")
+		}
+		return
+	}
+	if t.writing {
+		t.pending = buf
+		if drain {
+			t.drains++
+		}
+		t.mu.Unlock()
+		return
+	}
+	t.pending = nil
+	if len(*buf) == 0 {
+		t.pool.put(buf)
+		t.mu.Unlock()
+		return
+	}
+	var n int
+	var err error
+	if t.raw != nil {
+		n, err = writeNow(t.raw, &t.now, t.nowFn, *buf)
+	}
+	if err == nil && n < len(*buf) {
+		// The socket took part of it: the rest waits for writeLoop, and
+		// the engine keeps further packets until "ready".
+		t.pending, t.off, t.writing = buf, n, true
+		if drain {
+			t.drains++
+		}
+		t.SetWritable(false)
+		t.mu.Unlock()
+		go t.writeLoop()
+		return
+	}
+	t.pool.put(buf)
+	t.mu.Unlock()
+	if err != nil {
+		t.writeError(err)
+	} else if drain {
+		t.Emit("drain")
+	}
+}
+
+// writeLoop writes what is pending until nothing is, then hands the write
+// side back to the callers and tells the engine it may flush again.
+func (t *wsTransport) writeLoop() {
+	for {
+		t.mu.Lock()
+		buf, off, drains := t.pending, t.off, t.drains
+		if buf == nil {
+			t.writing = false
+			closing := t.closing
+			t.mu.Unlock()
+			if closing {
+				t.closeConn()
+				return
+			}
+			t.SetWritable(true)
+			t.Emit("ready")
+			return
+		}
+		t.pending, t.off, t.drains = nil, 0, 0
+		t.mu.Unlock()
+		_, err := t.conn.Write((*buf)[off:])
+		t.pool.put(buf)
+		if err != nil {
+			t.writeError(err)
+			return // writing stays true: nothing more is written
+		}
+		for range drains {
+			t.Emit("drain")
+		}
+	}
+}
+
+func (t *wsTransport) writeError(err error) {
+	if !errors.Is(err, net.ErrClosed) {
+		t.OnError("websocket write", err)
+	}
+	t.closeConn()
+}
