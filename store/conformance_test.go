@@ -328,11 +328,14 @@ func concurrentAppends(t *testing.T, stores []storeUnderTest, id string, workers
 	}
 }
 
+// conformanceCase is one case of the suite, run on a fresh database.
+type conformanceCase struct {
+	name string
+	run  func(t *testing.T, open func() storeUnderTest)
+}
+
 func runConformance(t *testing.T, db newDB) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, open func() storeUnderTest)
-	}{
+	tests := []conformanceCase{
 		{"create and get round trip", func(t *testing.T, open func() storeUnderTest) {
 			s := open()
 			ctx := t.Context()
@@ -762,6 +765,7 @@ func runConformance(t *testing.T, db newDB) {
 			}
 		}},
 	}
+	tests = append(tests, groupCommitCases...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -15,7 +15,8 @@ import (
 
 // Postgres is the store shared by several nodes.
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	appends *appendGroup
 }
 
 const pgOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at"
@@ -41,6 +42,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	p := &Postgres{pool: pool}
+	p.appends = newAppendGroup(p.appendBatch)
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -168,38 +170,52 @@ func (p *Postgres) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order,
 	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanPgOrder(rows, pos) }, q.limit())
 }
 
-// Append adds one event to an order in a single transaction that holds the
+// Append adds one event to an order in a transaction that holds the
 // order's row lock: cmd decides the event against the current order (the
-// domain's rule); an error from it rolls back and is returned wrapped.
+// domain's rule); its refusal is returned wrapped. Appends that queue
+// meanwhile share the transaction (group.go).
 func (p *Postgres) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	var ev orders.Event
-	var o orders.Order
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		cur, err := scanPgOrder(tx.QueryRow(ctx, `SELECT `+pgOrderCols+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return orders.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		built, err := cmd.Decide(cur)
-		if err != nil {
-			return err
-		}
-		if ev, o, err = nextEvent(cur, built, time.Now()); err != nil {
-			return err
-		}
-		if err := insertPgEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4 WHERE id = $1`,
-			o.ID, o.LastSeq, o.UpdatedAt, string(o.Status))
-		return err
-	})
+	ev, o, err := p.appends.append(ctx, orderID, cmd)
 	if err != nil {
 		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, err)
 	}
 	return ev, o, nil
+}
+
+// appendBatch runs one group of appends in one transaction; the group
+// comes sorted by order id, so row locks are always taken in one order.
+func (p *Postgres) appendBatch(ctx context.Context, reqs []*appendReq) (error, bool) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return err, false
+	}
+	for _, r := range reqs {
+		cur, err := scanPgOrder(tx.QueryRow(ctx, `SELECT `+pgOrderCols+` FROM orders WHERE id = $1 FOR UPDATE`, r.orderID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			r.err = orders.ErrNotFound
+			continue
+		}
+		if err != nil {
+			_ = tx.Rollback(ctx)
+			return err, false
+		}
+		if !r.decideNext(cur, time.Now()) {
+			continue
+		}
+		if err := insertPgEvent(ctx, tx, r.ev); err != nil {
+			_ = tx.Rollback(ctx)
+			return err, false
+		}
+		if _, err := tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4 WHERE id = $1`,
+			r.o.ID, r.o.LastSeq, r.o.UpdatedAt, string(r.o.Status)); err != nil {
+			_ = tx.Rollback(ctx)
+			return err, false
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err, true
+	}
+	return nil, false
 }
 
 // Events returns the order's events with seq > since, oldest first.
@@ -266,3 +282,5 @@ func scanPgOrder(r pgx.Row, extra ...any) (orders.Order, error) {
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	return o, nil
 }
+
+func (p *Postgres) group() *appendGroup { return p.appends }

@@ -28,7 +28,8 @@ type SQLite struct {
 	// The hot statements are prepared once, each on the pool that runs it:
 	// modernc parses SQL on every unprepared call, which was ~20% of an
 	// Append and ~26% of a subscribe (bench/RESULTS.md).
-	stmts sqliteStmts
+	stmts   sqliteStmts
+	appends *appendGroup
 }
 
 // OpenSQLite opens (creating it and its directory if needed) the database
@@ -56,6 +57,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	write.SetMaxOpenConns(1)
 	s := &SQLite{write: write}
+	s.appends = newAppendGroup(s.appendBatch)
 	// Migrate before the readers connect, so the file is in WAL mode first.
 	if err := s.migrate(ctx); err != nil {
 		_ = write.Close()
@@ -208,38 +210,54 @@ func (s *SQLite) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, s
 	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanSQLiteOrder(rows, pos) }, q.limit())
 }
 
-// Append adds one event to an order in a single transaction that holds the
-// write lock: cmd decides the event against the current order (the domain's
-// rule); an error from it rolls back and is returned wrapped.
+// Append adds one event to an order in a transaction that holds the write
+// lock: cmd decides the event against the current order (the domain's
+// rule); its refusal is returned wrapped. Appends that queue meanwhile
+// share the transaction (group.go).
 func (s *SQLite) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	var ev orders.Event
-	var o orders.Order
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		cur, err := scanSQLiteOrder(tx.StmtContext(ctx, s.stmts.lockedOrder).QueryRowContext(ctx, orderID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return orders.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		built, err := cmd.Decide(cur)
-		if err != nil {
-			return err
-		}
-		if ev, o, err = nextEvent(cur, built, time.Now()); err != nil {
-			return err
-		}
-		if err := s.insertEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		_, err = tx.StmtContext(ctx, s.stmts.updateOrder).ExecContext(ctx,
-			o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), o.ID)
-		return err
-	})
+	ev, o, err := s.appends.append(ctx, orderID, cmd)
 	if err != nil {
 		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, err)
 	}
 	return ev, o, nil
+}
+
+// appendBatch runs one group of appends in one write transaction.
+func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, bool) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err, false
+	}
+	locked := tx.StmtContext(ctx, s.stmts.lockedOrder)
+	insert := tx.StmtContext(ctx, s.stmts.insertEvent)
+	update := tx.StmtContext(ctx, s.stmts.updateOrder)
+	for _, r := range reqs {
+		cur, err := scanSQLiteOrder(locked.QueryRowContext(ctx, r.orderID))
+		if errors.Is(err, sql.ErrNoRows) {
+			r.err = orders.ErrNotFound
+			continue
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return err, false
+		}
+		if !r.decideNext(cur, time.Now()) {
+			continue
+		}
+		e, o := r.ev, r.o
+		if _, err := insert.ExecContext(ctx, e.OrderID, e.Seq, e.Type, string(e.Status), e.Note, e.By, e.From, e.Author, e.Text, sqliteTime(e.At)); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("insert event %d: %w", e.Seq, err), false
+		}
+		if _, err := update.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), o.ID); err != nil {
+			_ = tx.Rollback()
+			return err, false
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err, true
+	}
+	return nil, false
 }
 
 // Events returns the order's events with seq > since, oldest first.
@@ -288,3 +306,5 @@ func (s *SQLite) insertEvent(ctx context.Context, tx *sql.Tx, e orders.Event) er
 	}
 	return nil
 }
+
+func (s *SQLite) group() *appendGroup { return s.appends }
