@@ -12,9 +12,6 @@ import (
 	"github.com/ordercast/ordercast/orders"
 )
 
-// grouped is a store that group-commits its appends (both engines).
-type grouped interface{ group() *appendGroup }
-
 // holdWriteLock makes another instance (another process) hold what an
 // append to id must wait for: the SQLite write lock, or the PostgreSQL row
 // lock of id, until release is called. Appends to id queue meanwhile.

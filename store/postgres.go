@@ -13,7 +13,11 @@ import (
 	"github.com/ordercast/ordercast/orders"
 )
 
-// Postgres is the store shared by several nodes.
+// Postgres is the store shared by several nodes. Every statement runs
+// prepared: pgx's default query mode prepares each on its first use on a
+// connection and keeps it (statement cache; TestPostgresPreparedStatements).
+// Behind a transaction-mode pooler, add default_query_exec_mode=exec to the
+// URL.
 type Postgres struct {
 	pool    *pgxpool.Pool
 	appends *appendGroup
@@ -152,6 +156,22 @@ func (p *Postgres) OrderWithTokenHash(ctx context.Context, id string) (orders.Or
 	return o, h, nil
 }
 
+// head reads what a cached order is checked against: its last seq and
+// update time, and its token's hash.
+func (p *Postgres) head(ctx context.Context, id string) (orderHead, error) {
+	var h orderHead
+	err := p.pool.QueryRow(ctx, `SELECT last_seq, updated_at, token_hash FROM orders WHERE id = $1`, id).
+		Scan(&h.lastSeq, &h.updatedAt, &h.tokenHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = orders.ErrNotFound
+	}
+	if err != nil {
+		return orderHead{}, fmt.Errorf("get order %s: %w", id, err)
+	}
+	h.updatedAt = h.updatedAt.UTC()
+	return h, nil
+}
+
 // ListOrders returns a page of orders, newest first, and the cursor of the
 // next page ("" after the last). Positions come from an identity column, so
 // an order whose transaction commits after a page was read may be left out
@@ -240,6 +260,11 @@ func (p *Postgres) Events(ctx context.Context, orderID string, since int64) ([]o
 		return nil, fmt.Errorf("events of order %s: %w", orderID, err)
 	}
 	return evs, nil
+}
+
+// EventsSince is Events: known serves a Cache in front.
+func (p *Postgres) EventsSince(ctx context.Context, orderID string, since, _ int64) ([]orders.Event, error) {
+	return p.Events(ctx, orderID, since)
 }
 
 // Ping checks that the database answers.

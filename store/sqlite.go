@@ -144,11 +144,7 @@ func (s *SQLite) CreateOrder(ctx context.Context, o orders.Order, tokenHash []by
 		tokenHash = []byte{} // nil would bind as NULL
 	}
 	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		// The write lock is held, so MAX(pos)+1 can't race.
-		res, err := tx.ExecContext(ctx, `INSERT INTO orders
-			(id, pos, customer, items, total, currency, status, last_seq, token_hash, created_at, updated_at)
-			SELECT ?, COALESCE(MAX(pos), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM orders WHERE true
-			ON CONFLICT (id) DO NOTHING`,
+		res, err := tx.StmtContext(ctx, s.stmts.createOrder).ExecContext(ctx,
 			o.ID, o.Customer, string(items), o.Total, o.Currency, string(o.Status), o.LastSeq, tokenHash,
 			sqliteTime(o.CreatedAt), sqliteTime(o.UpdatedAt))
 		if err != nil {
@@ -194,6 +190,24 @@ func (s *SQLite) OrderWithTokenHash(ctx context.Context, id string) (orders.Orde
 	return o, h, nil
 }
 
+// head reads what a cached order is checked against: its last seq and
+// update time, and its token's hash.
+func (s *SQLite) head(ctx context.Context, id string) (orderHead, error) {
+	var h orderHead
+	var updated string
+	err := s.stmts.head.QueryRowContext(ctx, id).Scan(&h.lastSeq, &updated, &h.tokenHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = orders.ErrNotFound
+	}
+	if err == nil {
+		h.updatedAt, err = parseSQLiteTime(updated)
+	}
+	if err != nil {
+		return orderHead{}, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return h, nil
+}
+
 // ListOrders returns a page of orders, newest first, and the cursor of the
 // next page ("" after the last).
 func (s *SQLite) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, string, error) {
@@ -201,8 +215,8 @@ func (s *SQLite) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order, s
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
-	query, args := listSQL(q, before, sqliteOrderCols+", pos", func(int) string { return "?" })
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	_, args := sqliteListSQL(q, before)
+	rows, err := s.stmts.list[listShape(q, before)].QueryContext(ctx, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders: %w", err)
 	}
@@ -283,6 +297,11 @@ func (s *SQLite) Events(ctx context.Context, orderID string, since int64) ([]ord
 		return nil, fmt.Errorf("events of order %s: %w", orderID, err)
 	}
 	return evs, nil
+}
+
+// EventsSince is Events: known serves a Cache in front.
+func (s *SQLite) EventsSince(ctx context.Context, orderID string, since, _ int64) ([]orders.Event, error) {
+	return s.Events(ctx, orderID, since)
 }
 
 // Ping checks that the database can be read.

@@ -14,33 +14,75 @@ import (
 // are bound into each transaction with Tx.StmtContext, which reuses the
 // preparation on the writer's single connection.
 type sqliteStmts struct {
+	createOrder *sql.Stmt // write
 	lockedOrder *sql.Stmt // write: the order Append builds on
 	insertEvent *sql.Stmt // write
 	updateOrder *sql.Stmt // write: Append's new last_seq, updated_at, status
 	getOrder    *sql.Stmt // read
 	orderHash   *sql.Stmt // read: order and token hash
+	head        *sql.Stmt // read: what a cached order is checked against
 	events      *sql.Stmt // read
+	// list holds ListOrders' four shapes, by listShape.
+	list [4]*sql.Stmt // read
 }
 
 func (st *sqliteStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{st.lockedOrder, st.insertEvent, st.updateOrder, st.getOrder, st.orderHash, st.events}
+	return append([]*sql.Stmt{st.createOrder, st.lockedOrder, st.insertEvent, st.updateOrder,
+		st.getOrder, st.orderHash, st.head, st.events}, st.list[:]...)
+}
+
+// listShape numbers the four shapes of listSQL's query: with or without a
+// status filter, with or without a cursor.
+func listShape(q ListQuery, before int64) int {
+	n := 0
+	if q.Status != "" {
+		n |= 1
+	}
+	if before > 0 {
+		n |= 2
+	}
+	return n
+}
+
+// sqliteListSQL is listSQL for SQLite.
+func sqliteListSQL(q ListQuery, before int64) (string, []any) {
+	return listSQL(q, before, sqliteOrderCols+", pos", func(int) string { return "?" })
 }
 
 // prepare prepares every statement of st, the write ones on write and the
 // read ones on read. On error the ones prepared so far are closed.
 func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
-	for _, p := range []struct {
+	type prep struct {
 		db    *sql.DB
 		dst   **sql.Stmt
 		query string
-	}{
+	}
+	preps := []prep{
+		// The write lock is held, so MAX(pos)+1 can't race.
+		{write, &st.createOrder, `INSERT INTO orders
+			(id, pos, customer, items, total, currency, status, last_seq, token_hash, created_at, updated_at)
+			SELECT ?, COALESCE(MAX(pos), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM orders WHERE true
+			ON CONFLICT (id) DO NOTHING`},
 		{write, &st.lockedOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ? WHERE id = ?`},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash FROM orders WHERE id = ?`},
+		{read, &st.head, `SELECT last_seq, updated_at, token_hash FROM orders WHERE id = ?`},
 		{read, &st.events, `SELECT ` + sqliteEventCols + ` FROM events WHERE order_id = ? AND seq > ? ORDER BY seq`},
-	} {
+	}
+	for shape := range st.list {
+		q, before := ListQuery{}, int64(0)
+		if shape&1 != 0 {
+			q.Status = "s"
+		}
+		if shape&2 != 0 {
+			before = 1
+		}
+		query, _ := sqliteListSQL(q, before)
+		preps = append(preps, prep{read, &st.list[listShape(q, before)], query})
+	}
+	for _, p := range preps {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
 			_ = st.close()

@@ -36,6 +36,10 @@ type Store interface {
 	Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error)
 	// Events returns the order's events with seq > since, oldest first.
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+	// EventsSince is Events for a caller that read the order's LastSeq,
+	// known, from the store: a Cache may answer from memory when it holds
+	// every event up to known. The engines read the store.
+	EventsSince(ctx context.Context, orderID string, since, known int64) ([]orders.Event, error)
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -43,6 +47,7 @@ type Store interface {
 var (
 	_ Store = (*SQLite)(nil)
 	_ Store = (*Postgres)(nil)
+	_ Store = (*Cache)(nil)
 )
 
 // ErrBadCursor is wrapped by ListOrders when ListQuery.Before is not a cursor
