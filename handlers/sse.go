@@ -69,14 +69,19 @@ func (h *streams) stream(c *gin.Context) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: %d\n\n", sseRetry.Milliseconds())
 
-	send := func(evs ...orders.Event) bool {
+	// Live events come encoded once by the hub for every stream; those
+	// read from the store are encoded here.
+	send := func(evs ...rooms.Delivery) bool {
 		for _, e := range evs {
 			if e.Seq <= last {
 				continue
 			}
-			data, err := json.Marshal(e)
-			if err != nil {
-				return false
+			data := e.JSON
+			if data == nil {
+				var err error
+				if data, err = json.Marshal(e.Event); err != nil {
+					return false
+				}
 			}
 			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data); err != nil {
 				return false
@@ -86,7 +91,7 @@ func (h *streams) stream(c *gin.Context) {
 		w.Flush()
 		return true
 	}
-	if !send(events...) {
+	if !send(stored(events)...) {
 		return
 	}
 	heartbeat := time.NewTicker(h.heartbeat)
@@ -129,13 +134,22 @@ func (h *streams) stream(c *gin.Context) {
 	}
 }
 
-func (h *streams) catchUp(ctx context.Context, id string, last int64, send func(...orders.Event) bool) bool {
+func (h *streams) catchUp(ctx context.Context, id string, last int64, send func(...rooms.Delivery) bool) bool {
 	evs, err := h.events.Events(ctx, id, last)
 	if err != nil {
 		h.log.Warn("sse catch-up failed", "order", id, "err", err)
 		return false
 	}
-	return send(evs...)
+	return send(stored(evs)...)
+}
+
+// stored wraps events read from the store, not encoded yet.
+func stored(evs []orders.Event) []rooms.Delivery {
+	ds := make([]rooms.Delivery, len(evs))
+	for i, e := range evs {
+		ds[i].Event = e
+	}
+	return ds
 }
 
 // lastEventID reads Last-Event-ID from the header or the lastEventId query.

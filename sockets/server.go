@@ -55,7 +55,13 @@ type Server struct {
 	remote bool
 	// foreign: EmitForeign reaches Node servers on the adapter.
 	foreign bool
+	// encodes counts the packets the library encoded (Encodes).
+	encodes *atomic.Int64
 }
+
+// Encodes counts the Socket.IO packets encoded so far: one per broadcast
+// (whatever its rooms and recipients), one per packet to a single socket.
+func (s *Server) Encodes() int64 { return s.encodes.Load() }
 
 // ParseTransports validates a comma-separated transport list.
 func ParseTransports(s string) ([]string, error) {
@@ -79,8 +85,9 @@ func ParseTransports(s string) ([]string, error) {
 // New builds the server. Register middlewares and connection handlers on
 // IO before serving.
 func New(cfg Config) *Server {
-	io := socket.NewServer(nil, options(cfg))
-	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers}
+	encodes := new(atomic.Int64)
+	io := socket.NewServer(nil, options(cfg, encodes))
+	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers, encodes: encodes}
 	if s.foreign {
 		_ = io.On("connection", func(args ...any) {
 			if so, ok := args[0].(*socket.Socket); ok {
@@ -111,7 +118,7 @@ func New(cfg Config) *Server {
 	return s
 }
 
-func options(cfg Config) *socket.ServerOptions {
+func options(cfg Config, encodes *atomic.Int64) *socket.ServerOptions {
 	opts := socket.DefaultServerOptions()
 	opts.SetPath(Path)
 	opts.SetServeClient(false) // the binary serves the npm bundle itself
@@ -155,7 +162,7 @@ func options(cfg Config) *socket.ServerOptions {
 	// (bench/RESULTS.md).
 	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: math.MaxInt32})
 	opts.SetHttpCompression(nil)
-	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0))})
+	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0)), encodes: encodes})
 	if cfg.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(cfg.RecoveryWindow.Milliseconds())
