@@ -117,7 +117,7 @@ func TestPostgresSearchPath(t *testing.T) {
 
 // postgresURL returns the test server's URL, skipping the test when it can't
 // be reached, unless on CI, where that is a failure.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("ORDERCAST_TEST_DATABASE_URL")
 	if u == "" {
@@ -136,7 +136,7 @@ func postgresURL(t *testing.T) string {
 
 // postgresSchema creates a schema dropped when t ends and returns base with
 // search_path set to it.
-func postgresSchema(t *testing.T, base string) string {
+func postgresSchema(t testing.TB, base string) string {
 	t.Helper()
 	schema := "oc_test_" + strings.ToLower(rand.Text()[:12])
 	exec := func(ctx context.Context, sql string) error {
@@ -191,7 +191,7 @@ func placedEvent(at time.Time) orders.Event {
 	return orders.Event{Type: orders.TypeStatus, Status: orders.Placed, Note: "order placed", By: "service", At: at}
 }
 
-func create(t *testing.T, s storeUnderTest, id string, at time.Time) orders.Order {
+func create(t testing.TB, s storeUnderTest, id string, at time.Time) orders.Order {
 	t.Helper()
 	o, _, err := s.CreateOrder(t.Context(), newTestOrder(id, at), []byte("hash-"+id), placedEvent(at))
 	if err != nil {
