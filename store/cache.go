@@ -45,9 +45,10 @@ type orderHead struct {
 	tokenHash []byte
 }
 
-// CacheEvents bounds the events kept per order: far more than an order's
-// usual timeline; a longer one is read from the store from since.
-const CacheEvents = 128
+// CacheEvents bounds the events kept per order: more than an order's
+// usual timeline (six status changes and a few messages); older ones are
+// read from the store.
+const CacheEvents = 32
 
 // cached is one order's entry: its row as of row.LastSeq (when hasRow),
 // and its events from seq from on, without a gap.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -93,9 +94,13 @@ func (g *appendGroup) lead() {
 	batch := g.queue[:n:n]
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
-
+	defer g.handOff()
 	g.commit(batch)
+}
 
+// handOff wakes the first request queued meanwhile to lead the next group,
+// or marks the group idle.
+func (g *appendGroup) handOff() {
 	g.mu.Lock()
 	if len(g.queue) == 0 {
 		g.busy = false
@@ -110,8 +115,19 @@ func (g *appendGroup) lead() {
 
 // commit runs batch in one transaction; when a statement failed (nothing
 // was written), each request runs again alone, so that a fault of one
-// reaches only its caller.
+// reaches only its caller. Every request of batch is finished and woken,
+// whatever happens.
 func (g *appendGroup) commit(batch []*appendReq) {
+	defer func() {
+		p := recover()
+		for _, r := range batch {
+			if p != nil && !r.finished {
+				r.ev, r.o, r.err = orders.Event{}, orders.Order{}, fmt.Errorf("append: panic: %v", p)
+			}
+			r.finished = true
+			r.wake <- struct{}{}
+		}
+	}()
 	live := batch[:0:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -120,34 +136,31 @@ func (g *appendGroup) commit(batch []*appendReq) {
 		}
 		live = append(live, r)
 	}
+	if len(live) == 0 {
+		return
+	}
 	// Rows are locked in id order, the same in every process, so that two
 	// groups never deadlock; one order's appends keep their queue order.
 	slices.SortStableFunc(live, func(a, b *appendReq) int { return strings.Compare(a.orderID, b.orderID) })
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	if len(live) > 0 {
-		g.commits.Add(1)
-		err, atCommit := g.run(ctx, live)
-		switch {
-		case err == nil:
-		case atCommit || len(live) == 1:
-			for _, r := range live {
-				if r.err == nil {
-					r.err = err
-				}
-			}
-		default:
-			for _, r := range live {
-				g.commits.Add(1)
-				if err, _ := g.run(ctx, []*appendReq{r}); err != nil {
-					r.err = err
-				}
+	g.commits.Add(1)
+	err, atCommit := g.run(ctx, live)
+	switch {
+	case err == nil:
+	case atCommit || len(live) == 1:
+		for _, r := range live {
+			if r.err == nil {
+				r.err = err
 			}
 		}
-	}
-	for _, r := range batch {
-		r.finished = true
-		r.wake <- struct{}{}
+	default:
+		for _, r := range live {
+			g.commits.Add(1)
+			if err, _ := g.run(ctx, []*appendReq{r}); err != nil {
+				r.err = err
+			}
+		}
 	}
 }
 
@@ -156,7 +169,7 @@ func (g *appendGroup) commit(batch []*appendReq) {
 // r.err then holding why, and nothing is to be written.
 func (r *appendReq) decideNext(cur orders.Order, now time.Time) bool {
 	r.ev, r.o, r.err = orders.Event{}, orders.Order{}, nil
-	built, err := r.cmd.Decide(cur)
+	built, err := safeDecide(r.cmd, cur)
 	if err == nil {
 		r.ev, r.o, err = nextEvent(cur, built, now)
 	}
@@ -165,4 +178,15 @@ func (r *appendReq) decideNext(cur orders.Order, now time.Time) bool {
 		return false
 	}
 	return true
+}
+
+// safeDecide runs cmd, turning a panic into its caller's error: the group's
+// other requests go on.
+func safeDecide(cmd orders.Command, cur orders.Order) (ev orders.Event, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("command panicked: %v", p)
+		}
+	}()
+	return cmd.Decide(cur)
 }

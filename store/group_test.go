@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -217,6 +218,32 @@ var groupCommitCases = []conformanceCase{
 		}
 		if !slices.Equal(stored, texts) || !slices.Equal(seqs(evs), oneTo(int64(len(evs)))) {
 			t.Fatalf("stored %q (seqs %v), want %q without gaps", stored, seqs(evs), texts)
+		}
+	}},
+	{"group commit: a command that panics fails its caller alone", func(t *testing.T, open func() storeUnderTest) {
+		s, other := open(), open()
+		create(t, s, "hot", t0)
+		release, held := holdWriteLock(t, other, "hot")
+		res := queueInOrder(t, s, release, []queuedAppend{
+			{id: "hot", cmd: message("leader")},
+			{id: "hot", cmd: message("a")},
+			{id: "hot", cmd: decide(func(orders.Order) (orders.Event, error) { panic("boom") })},
+			{id: "hot", cmd: message("b")},
+		})
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []int64{3, 4, 0, 5} {
+			if r := res[i]; r.ev.Seq != want || (want == 0) != (r.err != nil) {
+				t.Fatalf("append %d: seq %d, %v; want seq %d", i, r.ev.Seq, r.err, want)
+			}
+		}
+		if !strings.Contains(res[2].err.Error(), "boom") {
+			t.Fatalf("the panic's error: %v", res[2].err)
+		}
+		// The group is not left busy: the next append goes through.
+		if ev, _, err := s.Append(t.Context(), "hot", message("after")); err != nil || ev.Seq != 6 {
+			t.Fatalf("append after the panic: seq %d, %v", ev.Seq, err)
 		}
 	}},
 	{"group commit: concurrent appends and refusals on many orders", func(t *testing.T, open func() storeUnderTest) {

@@ -209,6 +209,7 @@ func (p *Postgres) appendBatch(ctx context.Context, reqs []*appendReq) (error, b
 	if err != nil {
 		return err, false
 	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit: ErrTxClosed, ignored
 	for _, r := range reqs {
 		cur, err := scanPgOrder(tx.QueryRow(ctx, `SELECT `+pgOrderCols+` FROM orders WHERE id = $1 FOR UPDATE`, r.orderID))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -216,19 +217,16 @@ func (p *Postgres) appendBatch(ctx context.Context, reqs []*appendReq) (error, b
 			continue
 		}
 		if err != nil {
-			_ = tx.Rollback(ctx)
 			return err, false
 		}
 		if !r.decideNext(cur, time.Now()) {
 			continue
 		}
 		if err := insertPgEvent(ctx, tx, r.ev); err != nil {
-			_ = tx.Rollback(ctx)
 			return err, false
 		}
 		if _, err := tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4 WHERE id = $1`,
 			r.o.ID, r.o.LastSeq, r.o.UpdatedAt, string(r.o.Status)); err != nil {
-			_ = tx.Rollback(ctx)
 			return err, false
 		}
 	}

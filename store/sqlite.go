@@ -242,6 +242,7 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 	if err != nil {
 		return err, false
 	}
+	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxDone, ignored
 	locked := tx.StmtContext(ctx, s.stmts.lockedOrder)
 	insert := tx.StmtContext(ctx, s.stmts.insertEvent)
 	update := tx.StmtContext(ctx, s.stmts.updateOrder)
@@ -252,7 +253,6 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 			continue
 		}
 		if err != nil {
-			_ = tx.Rollback()
 			return err, false
 		}
 		if !r.decideNext(cur, time.Now()) {
@@ -260,11 +260,9 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 		}
 		e, o := r.ev, r.o
 		if _, err := insert.ExecContext(ctx, e.OrderID, e.Seq, e.Type, string(e.Status), e.Note, e.By, e.From, e.Author, e.Text, sqliteTime(e.At)); err != nil {
-			_ = tx.Rollback()
 			return fmt.Errorf("insert event %d: %w", e.Seq, err), false
 		}
 		if _, err := update.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), o.ID); err != nil {
-			_ = tx.Rollback()
 			return err, false
 		}
 	}
