@@ -102,6 +102,23 @@ func queueInOrder(t *testing.T, s storeUnderTest, release func(), reqs []queuedA
 	return out
 }
 
+// queueBehindLock opens two instances on one database (two processes),
+// creates order hot and the orders more, queues reqs on the first while
+// the second holds the lock, and returns the first and reqs' results.
+func queueBehindLock(t *testing.T, open func() storeUnderTest, reqs []queuedAppend, more ...string) (storeUnderTest, []appendResult) {
+	t.Helper()
+	s, other := open(), open()
+	for _, id := range append([]string{"hot"}, more...) {
+		create(t, s, id, t0)
+	}
+	release, held := holdWriteLock(t, other, "hot")
+	res := queueInOrder(t, s, release, reqs)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	return s, res
+}
+
 type queuedAppend struct {
 	id     string
 	cmd    orders.Command
@@ -111,25 +128,18 @@ type queuedAppend struct {
 
 var groupCommitCases = []conformanceCase{
 	{"group commit: appends queued meanwhile share one transaction", func(t *testing.T, open func() storeUnderTest) {
-		s, other := open(), open()
-		create(t, s, "hot", t0)
-		release, held := holdWriteLock(t, other, "hot")
 		var reqs []queuedAppend
 		for i := range 10 {
 			reqs = append(reqs, queuedAppend{id: "hot", cmd: message(fmt.Sprintf("m%d", i))})
 		}
-		before := s.(grouped).group().commits.Load()
-		res := queueInOrder(t, s, release, reqs)
-		if err := <-held; err != nil {
-			t.Fatal(err)
-		}
+		s, res := queueBehindLock(t, open, reqs) // creating an order is no append
 		for i, r := range res {
 			// seq 1 is the creation, 2 the lock holder's, 3 the leader's.
 			if r.err != nil || r.ev.Seq != int64(i+3) || r.ev.Text != fmt.Sprintf("m%d", i) {
 				t.Fatalf("append %d: seq %d text %q err %v; want seq %d in queue order", i, r.ev.Seq, r.ev.Text, r.err, i+3)
 			}
 		}
-		if n := s.(grouped).group().commits.Load() - before; n != 2 {
+		if n := s.(grouped).group().commits.Load(); n != 2 {
 			t.Fatalf("%d transactions for 10 appends, want 2 (the leader's, then the 9 queued meanwhile)", n)
 		}
 		evs, err := s.Events(t.Context(), "hot", 0)
@@ -138,12 +148,8 @@ var groupCommitCases = []conformanceCase{
 		}
 	}},
 	{"group commit: each caller gets its own seq or its own error", func(t *testing.T, open func() storeUnderTest) {
-		s, other := open(), open()
-		create(t, s, "hot", t0)
-		create(t, s, "cold", t0)
-		release, held := holdWriteLock(t, other, "hot")
 		cctx, cancel := context.WithCancel(t.Context())
-		res := queueInOrder(t, s, release, []queuedAppend{
+		s, res := queueBehindLock(t, open, []queuedAppend{
 			{id: "hot", cmd: message("leader")},                          // alone, first: seq 3
 			{id: "hot", cmd: message("a")},                               // 4
 			{id: "hot", cmd: moveTo(orders.Delivered)},                   // refused
@@ -153,10 +159,7 @@ var groupCommitCases = []conformanceCase{
 			{id: "cold", cmd: message("c")},                              // 2 of cold
 			{id: "hot", cmd: message("gone"), ctx: cctx, cancel: cancel}, // cancelled while queued
 			{id: "hot", cmd: message("b")},                               // 6
-		})
-		if err := <-held; err != nil {
-			t.Fatal(err)
-		}
+		}, "cold")
 		want := []struct {
 			seq int64
 			err error
@@ -185,20 +188,14 @@ var groupCommitCases = []conformanceCase{
 		}
 	}},
 	{"group commit: a statement that fails fails its caller alone", func(t *testing.T, open func() storeUnderTest) {
-		s, other := open(), open()
-		create(t, s, "hot", t0)
-		release, held := holdWriteLock(t, other, "hot")
 		// PostgreSQL refuses a NUL in text, aborting the transaction;
 		// SQLite stores it. Either way the others are stored.
-		res := queueInOrder(t, s, release, []queuedAppend{
+		s, res := queueBehindLock(t, open, []queuedAppend{
 			{id: "hot", cmd: message("leader")},
 			{id: "hot", cmd: message("a")},
 			{id: "hot", cmd: message("nul \x00 byte")},
 			{id: "hot", cmd: message("b")},
 		})
-		if err := <-held; err != nil {
-			t.Fatal(err)
-		}
 		var texts []string
 		for i, r := range res {
 			if i != 2 && r.err != nil {
@@ -221,18 +218,12 @@ var groupCommitCases = []conformanceCase{
 		}
 	}},
 	{"group commit: a command that panics fails its caller alone", func(t *testing.T, open func() storeUnderTest) {
-		s, other := open(), open()
-		create(t, s, "hot", t0)
-		release, held := holdWriteLock(t, other, "hot")
-		res := queueInOrder(t, s, release, []queuedAppend{
+		s, res := queueBehindLock(t, open, []queuedAppend{
 			{id: "hot", cmd: message("leader")},
 			{id: "hot", cmd: message("a")},
 			{id: "hot", cmd: decide(func(orders.Order) (orders.Event, error) { panic("boom") })},
 			{id: "hot", cmd: message("b")},
 		})
-		if err := <-held; err != nil {
-			t.Fatal(err)
-		}
 		for i, want := range []int64{3, 4, 0, 5} {
 			if r := res[i]; r.ev.Seq != want || (want == 0) != (r.err != nil) {
 				t.Fatalf("append %d: seq %d, %v; want seq %d", i, r.ev.Seq, r.err, want)
