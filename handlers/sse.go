@@ -20,6 +20,7 @@ const sseRetry = 2 * time.Second
 // eventReader reads an order's stored events (the store).
 type eventReader interface {
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+	EventsSince(ctx context.Context, orderID string, since, known int64) ([]orders.Event, error)
 }
 
 // Listener hands an order's live events to an SSE stream (rooms.Streams).
@@ -43,7 +44,8 @@ type streams struct {
 func (h *streams) stream(c *gin.Context) {
 	id := c.Param("id")
 	ctx := c.Request.Context()
-	if _, _, err := h.act.canRead(ctx, callerOf(c), id, c.Query("token")); err != nil {
+	_, o, err := h.act.canRead(ctx, callerOf(c), id, c.Query("token"))
+	if err != nil {
 		abort(c, err)
 		return
 	}
@@ -54,7 +56,9 @@ func (h *streams) stream(c *gin.Context) {
 	}
 	l, stop := h.listen.Listen(id)
 	defer stop()
-	events, err := h.events.Events(ctx, id, last)
+	// The store had o.LastSeq when the token was checked: a cache may
+	// answer up to there.
+	events, err := h.events.EventsSince(ctx, id, last, o.LastSeq)
 	if err != nil {
 		abort(c, fmt.Errorf("load events of order %s: %w", id, err))
 		return
