@@ -96,6 +96,7 @@ func parseServe(args []string) (config, error) {
 	e.duration(&c.ShutdownDelay, "shutdown-delay", "ORDERCAST_SHUTDOWN_DELAY", 5*time.Second, "at shutdown, answer /readyz 503 this long while serving everything else, so load balancers stop sending first; 0 for tests and development")
 	e.float(&c.SocketRate, "socket-rate", "ORDERCAST_SOCKET_RATE", 50, "events per second one socket may send")
 	e.int64(&c.SocketBurst, "socket-burst", "ORDERCAST_SOCKET_BURST", 100, "burst of events one socket may send")
+	e.int64(&c.CacheOrders, "cache-orders", "ORDERCAST_CACHE_ORDERS", 10_000, "orders whose row and recent events are kept in memory for subscribes (least recently used go first); 0 disables")
 	e.bool(&c.Pprof, "pprof", "ORDERCAST_PPROF", false, "serve /debug/pprof on the metrics listener")
 	e.string(&memLimit, "memory-limit", "ORDERCAST_MEMORY_LIMIT", "0", "Go soft memory limit, e.g. 1600MiB (~80% of the container's); 0: none; GOMEMLIMIT wins")
 	// Generous defaults: a shared NAT or one load generator on 127.0.0.1
@@ -139,6 +140,9 @@ func parseServe(args []string) (config, error) {
 	}
 	if c.ShutdownDelay < 0 || c.ShutdownTimeout <= 0 {
 		return c, errors.New("--shutdown-delay must not be negative, --shutdown-timeout must be positive")
+	}
+	if c.CacheOrders < 0 {
+		return c, errors.New("--cache-orders: must not be negative")
 	}
 	if c.DataDir == "" {
 		return c, errors.New("--data-dir: must not be empty")

@@ -136,6 +136,12 @@ func (a *App) socketConfig() sockets.Config {
 // wire builds the hub and the router on the store and the Socket.IO server.
 func (a *App) wire(m *metrics.Metrics) (http.Handler, error) {
 	observed := m.Store(a.store)
+	var cache *store.Cache
+	if a.cfg.CacheOrders > 0 {
+		// Handlers read through the cache; the hub fills its gaps from the
+		// store itself.
+		cache = store.NewCache(a.store, int(a.cfg.CacheOrders))
+	}
 	streams := rooms.NewStreams()
 	a.stats = rooms.NewReporter(a.sio, a.sio, a.log)
 	a.hub = rooms.NewHub(a.sio, streams, observed, a.log, m, a.stats)
@@ -154,17 +160,25 @@ func (a *App) wire(m *metrics.Metrics) (http.Handler, error) {
 		checks = append(checks, handlers.Check{Name: "redis", Fn: m.Check(metrics.DepRedis, a.node.Check), Degraded: true})
 		a.gather = a.node.Gather
 		a.node.SharePresence(book)
-		a.node.Start(a.sio, struct {
+		var local cluster.Local = struct {
 			*rooms.Hub
 			*rooms.Streams
-		}{a.hub, streams})
+		}{a.hub, streams}
+		if cache != nil {
+			local = recording{Local: local, cache: cache}
+		}
+		a.node.Start(a.sio, local)
+	}
+	handlerStore := observed
+	if cache != nil {
+		handlerStore = m.Store(cache)
 	}
 	sealer, err := auth.NewSealer([]byte(a.secrets.Secret))
 	if err != nil {
 		return nil, err
 	}
 	deps := handlers.Deps{
-		Store: observed, Publisher: pub, Streams: streams, Signer: a.signer, APIKey: auth.NewAPIKey(a.secrets.APIKey),
+		Store: handlerStore, Publisher: pub, Streams: streams, Signer: a.signer, APIKey: auth.NewAPIKey(a.secrets.APIKey),
 		Sealer: sealer, Log: a.log, Checks: checks, Acks: m, Draining: a.draining, Stopping: a.stopping,
 		Socket: a.sio, Public: public.Files, Observe: m.HTTP, Desk: a.hub, Presence: book,
 	}

@@ -34,8 +34,11 @@ type Config struct {
 	// answers 503 while everything else is served.
 	ShutdownDelay time.Duration
 	Pprof         bool
-	SocketRate    float64
-	SocketBurst   int64
+	// CacheOrders bounds the store's cache of live orders (store.Cache);
+	// 0: no cache.
+	CacheOrders int64
+	SocketRate  float64
+	SocketBurst int64
 	// Per-IP limits and webhook signing (handlers/httplimits.go, signature.go).
 	HTTPRatePerIP    float64
 	HTTPBurstPerIP   int64

@@ -19,6 +19,9 @@ type orderStore interface {
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
 	ReplaceTrackingToken(ctx context.Context, id string, hash []byte) (int64, error)
 	SetAssignee(ctx context.Context, orderID string, assignee *string) (orders.Order, error)
+	// EventsSince reads the events after since of an order whose LastSeq,
+	// known, the caller read from the store (a cache may answer).
+	EventsSince(ctx context.Context, orderID string, since, known int64) ([]orders.Event, error)
 }
 
 // Publisher delivers stored events to whoever watches them (rooms.Hub).
@@ -144,7 +147,7 @@ func (a *orderActions) canRead(ctx context.Context, c Caller, id, token string) 
 // since. Events stored after o was read are applied to it, so the order
 // is never older than the events sent with it.
 func (a *orderActions) orderSince(ctx context.Context, o orders.Order, since int64) (orders.Order, []orders.Event, error) {
-	events, err := a.store.Events(ctx, o.ID, since)
+	events, err := a.store.EventsSince(ctx, o.ID, since, o.LastSeq)
 	if err != nil {
 		return o, nil, fmt.Errorf("load events of order %s: %w", o.ID, err)
 	}

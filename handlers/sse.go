@@ -21,6 +21,7 @@ const sseRetry = 2 * time.Second
 // eventReader reads an order's stored events (the store).
 type eventReader interface {
 	Events(ctx context.Context, orderID string, since int64) ([]orders.Event, error)
+	EventsSince(ctx context.Context, orderID string, since, known int64) ([]orders.Event, error)
 }
 
 // Listener hands an order's live events to an SSE stream (rooms.Streams).
@@ -62,7 +63,9 @@ func (h *streams) stream(c *gin.Context) {
 		return
 	}
 	defer forget()
-	events, err := h.events.Events(ctx, id, last)
+	// The store had o.LastSeq when the token was checked: a cache may
+	// answer up to there.
+	events, err := h.events.EventsSince(ctx, id, last, o.LastSeq)
 	if err != nil {
 		abort(c, fmt.Errorf("load events of order %s: %w", id, err))
 		return
@@ -77,14 +80,19 @@ func (h *streams) stream(c *gin.Context) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, "retry: %d\n\n", sseRetry.Milliseconds())
 
-	send := func(evs ...orders.Event) bool {
+	// Live events come encoded once by the hub for every stream; those
+	// read from the store are encoded here.
+	send := func(evs ...rooms.Delivery) bool {
 		for _, e := range evs {
 			if e.Seq <= last {
 				continue
 			}
-			data, err := json.Marshal(e)
-			if err != nil {
-				return false
+			data := e.JSON
+			if data == nil {
+				var err error
+				if data, err = json.Marshal(e.Event); err != nil {
+					return false
+				}
 			}
 			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data); err != nil {
 				return false
@@ -94,7 +102,7 @@ func (h *streams) stream(c *gin.Context) {
 		w.Flush()
 		return true
 	}
-	if !send(events...) {
+	if !send(stored(events)...) {
 		return
 	}
 	heartbeat := time.NewTicker(h.heartbeat)
@@ -168,13 +176,22 @@ func (h *streams) admit(caller Caller, o orders.Order) (revoked <-chan struct{},
 	return m.revoked, func() { h.act.pub.Forget(o.ID, m) }, nil
 }
 
-func (h *streams) catchUp(ctx context.Context, id string, last int64, send func(...orders.Event) bool) bool {
+func (h *streams) catchUp(ctx context.Context, id string, last int64, send func(...rooms.Delivery) bool) bool {
 	evs, err := h.events.Events(ctx, id, last)
 	if err != nil {
 		h.log.Warn("sse catch-up failed", "order", id, "err", err)
 		return false
 	}
-	return send(evs...)
+	return send(stored(evs)...)
+}
+
+// stored wraps events read from the store, not encoded yet.
+func stored(evs []orders.Event) []rooms.Delivery {
+	ds := make([]rooms.Delivery, len(evs))
+	for i, e := range evs {
+		ds[i].Event = e
+	}
+	return ds
 }
 
 // lastEventID reads Last-Event-ID from the header or the lastEventId query.

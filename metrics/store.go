@@ -79,6 +79,12 @@ func (s *countingStore) Events(ctx context.Context, orderID string, since int64)
 	return evs, err
 }
 
+func (s *countingStore) EventsSince(ctx context.Context, orderID string, since, known int64) ([]orders.Event, error) {
+	evs, err := s.Store.EventsSince(ctx, orderID, since, known)
+	s.count("events", err)
+	return evs, err
+}
+
 // Dependencies whose failed readiness checks are counted by Check.
 const (
 	DepStore = "store"

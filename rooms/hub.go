@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -53,13 +54,15 @@ type Hub struct {
 	access  *Access
 
 	seq *sequencer
+	// encode is encodeEvent; tests count its calls.
+	encode func(orders.Event) (json.RawMessage, error)
 }
 
 // NewHub returns a hub emitting through io, and handing each order's events
 // to streams (SSE) in the same order. store fills gaps in an order's events
 // (nil: gaps are skipped after the wait); obs are told about broadcasts.
 func NewHub(io Emitter, streams *Streams, store EventReader, log *slog.Logger, obs ...Observer) *Hub {
-	h := &Hub{io: io, log: log, obs: obs, streams: streams, access: NewAccess()}
+	h := &Hub{io: io, log: log, obs: obs, streams: streams, access: NewAccess(), encode: encodeEvent}
 	h.seq = newSequencer(h.deliver, store, GapWait, log)
 	return h
 }
@@ -91,12 +94,29 @@ func (h *Hub) Watch(id string, seq int64) { h.seq.watch(id, seq) }
 
 // deliver sends one event, in its order's seq order, to this process's
 // sockets in its order's room and in support, and to its SSE listeners.
+// The event is encoded to JSON once, here: the library passes the bytes
+// through into the one packet it encodes for both rooms, and every SSE
+// stream writes the same bytes.
 func (h *Hub) deliver(e orders.Event) {
-	if err := h.io.EmitLocal(e.Type, e, string(Order(e.OrderID)), string(Support)); err != nil {
+	data, err := h.encode(e)
+	if err != nil {
+		h.log.Warn("encoding an event failed", "order", e.OrderID, "seq", e.Seq, "err", err)
+		return
+	}
+	if err := h.io.EmitLocal(e.Type, data, string(Order(e.OrderID)), string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", e.Type, "order", e.OrderID, "seq", e.Seq, "err", err)
 	}
-	h.streams.deliver(e)
+	h.streams.deliver(Delivery{Event: e, JSON: data})
 }
+
+// Delivery is an event with its JSON payload, encoded once for all its
+// recipients.
+type Delivery struct {
+	orders.Event
+	JSON json.RawMessage
+}
+
+func encodeEvent(e orders.Event) (json.RawMessage, error) { return json.Marshal(e) }
 
 // OrderCreated tells the support room about a new order, on this process
 // now and on the others through the cluster's relay (DeliverCreated).

@@ -2,8 +2,6 @@ package rooms
 
 import (
 	"sync"
-
-	"github.com/ordercast/ordercast/orders"
 )
 
 // Streams fan each order's events out to its SSE streams on this process;
@@ -20,7 +18,7 @@ func NewStreams() *Streams {
 
 // Listener receives one order's events on this process (SSE streams).
 type Listener struct {
-	C chan orders.Event
+	C chan Delivery
 	// Lagged is closed when the listener fell behind and was dropped; its
 	// reader resumes from the store by seq.
 	Lagged chan struct{}
@@ -29,7 +27,7 @@ type Listener struct {
 
 // Listen subscribes to order id's events; call the returned func to stop.
 func (h *Streams) Listen(id string) (*Listener, func()) {
-	l := &Listener{C: make(chan orders.Event, 64), Lagged: make(chan struct{})}
+	l := &Listener{C: make(chan Delivery, 64), Lagged: make(chan struct{})}
 	h.mu.Lock()
 	if h.listeners[id] == nil {
 		h.listeners[id] = map[*Listener]struct{}{}
@@ -59,7 +57,7 @@ func (h *Streams) Len() int {
 	return n
 }
 
-func (h *Streams) deliver(e orders.Event) {
+func (h *Streams) deliver(e Delivery) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for l := range h.listeners[e.OrderID] {

@@ -24,7 +24,8 @@ func (s *Server) Emit(event string, v any, rooms ...string) error {
 }
 
 // EmitLocal sends v as event to this process's sockets in rooms, once per
-// socket.
+// socket, in one broadcast: the library encodes the packet once for every
+// room and recipient (and passes a json.RawMessage v through as it is).
 func (s *Server) EmitLocal(event string, v any, rooms ...string) error {
 	return s.emit(s.IO.Local(), event, v, rooms, nil, false)
 }
@@ -67,6 +68,15 @@ func (s *Server) emit(b broadcaster, event string, v any, rooms, except []string
 	// the end (wscork.go), with those of emits running meanwhile.
 	s.cork.cork()
 	defer s.cork.uncork()
+	if !plain {
+		// Nothing leaves this process (defect 11 is Redis's): one broadcast
+		// to all the rooms, one encoding.
+		op := b.To(toRooms(rooms)...)
+		for _, x := range except {
+			op = op.Except(socket.Room(x))
+		}
+		return op.Emit(event, v)
+	}
 	errs := make([]error, 0, len(rooms))
 	for i, r := range rooms {
 		op := b.To(socket.Room(r))
@@ -76,6 +86,14 @@ func (s *Server) emit(b broadcaster, event string, v any, rooms, except []string
 		errs = append(errs, op.Emit(event, v))
 	}
 	return errors.Join(errs...)
+}
+
+func toRooms(names []string) []socket.Room {
+	rs := make([]socket.Room, len(names))
+	for i, n := range names {
+		rs[i] = socket.Room(n)
+	}
+	return rs
 }
 
 // plainJSON turns v into plain JSON values (maps, slices, strings, float64

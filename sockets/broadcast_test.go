@@ -2,6 +2,7 @@ package sockets
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -50,5 +51,23 @@ func TestPlainJSONSurvivesMsgpack(t *testing.T) {
 				t.Fatalf("after msgpack:\n got %#v\nwant %#v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEmitLocalEncodesOnce: one emit to several rooms is one packet
+// encoded, and a json.RawMessage payload goes through as it is.
+func TestEmitLocalEncodesOnce(t *testing.T) {
+	s := New(Config{Transports: []string{"websocket"}})
+	for _, rooms := range [][]string{{"order-A"}, {"order-A", "support"}, {"order-A", "support", "admin"}} {
+		before := s.Encodes()
+		if err := s.EmitLocal("order:status", json.RawMessage(`{"seq":1}`), rooms...); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Emit("order:status", json.RawMessage(`{"seq":1}`), rooms...); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.Encodes() - before; n != 2 {
+			t.Fatalf("%d rooms: %d packets encoded for two emits, want 2", len(rooms), n)
+		}
 	}
 }

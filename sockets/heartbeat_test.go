@@ -66,7 +66,7 @@ func TestPongBeforeItsPingTimeout(t *testing.T) {
 		})
 	}
 	t.Run("ordercast's defaults", func(t *testing.T) {
-		o := options(Config{}, nil)
+		o := options(Config{}, nil, nil)
 		if o.PingTimeout() <= o.PingInterval() {
 			t.Fatalf("pingInterval %v, pingTimeout %v: defect 18 closes sessions", o.PingInterval(), o.PingTimeout())
 		}

@@ -1,7 +1,10 @@
 package sockets
 
 import (
+	"sync/atomic"
+
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // Decoder limits, through the parser option of v3.0.6. ordercast speaks
@@ -19,9 +22,26 @@ const (
 // strictParser is the library's parser with ordercast's decoder limits.
 type strictParser struct {
 	maxAttachments uint64 // 0: maxAttachments
+	encodes        *atomic.Int64
 }
 
-func (strictParser) NewEncoder() parser.Encoder { return parser.NewEncoder() }
+func (p strictParser) NewEncoder() parser.Encoder {
+	if p.encodes == nil {
+		return parser.NewEncoder()
+	}
+	return countingEncoder{Encoder: parser.NewEncoder(), n: p.encodes}
+}
+
+// countingEncoder is the library's encoder, counted (Server.Encodes).
+type countingEncoder struct {
+	parser.Encoder
+	n *atomic.Int64
+}
+
+func (e countingEncoder) Encode(p *parser.Packet) []types.BufferInterface {
+	e.n.Add(1)
+	return e.Encoder.Encode(p)
+}
 
 func (p strictParser) NewDecoder() parser.Decoder {
 	opts := parser.DefaultDecoderOptions()

@@ -63,7 +63,13 @@ type Server struct {
 	foreign bool
 	// cork holds broadcast frames while an emit runs (wscork.go).
 	cork *corker
+	// encodes counts the packets the library encoded (Encodes).
+	encodes *atomic.Int64
 }
+
+// Encodes counts the Socket.IO packets encoded so far: one per broadcast
+// (whatever its rooms and recipients), one per packet to a single socket.
+func (s *Server) Encodes() int64 { return s.encodes.Load() }
 
 // ParseTransports validates a comma-separated transport list.
 func ParseTransports(s string) ([]string, error) {
@@ -92,8 +98,10 @@ func New(cfg Config) *Server {
 	if cfg.noCork {
 		wsCork = nil
 	}
-	io := socket.NewServer(nil, options(cfg, wsCork))
-	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers, cork: cork}
+	encodes := new(atomic.Int64)
+	io := socket.NewServer(nil, options(cfg, wsCork, encodes))
+	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers,
+		cork: cork, encodes: encodes}
 	if s.foreign {
 		_ = io.On("connection", func(args ...any) {
 			if so, ok := args[0].(*socket.Socket); ok {
@@ -125,7 +133,7 @@ func New(cfg Config) *Server {
 	return s
 }
 
-func options(cfg Config, cork *corker) *socket.ServerOptions {
+func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOptions {
 	opts := socket.DefaultServerOptions()
 	opts.SetPath(Path)
 	opts.SetServeClient(false) // the binary serves the npm bundle itself
@@ -177,7 +185,7 @@ func options(cfg Config, cork *corker) *socket.ServerOptions {
 	// (bench/RESULTS.md).
 	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: math.MaxInt32})
 	opts.SetHttpCompression(nil)
-	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0))})
+	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0)), encodes: encodes})
 	if cfg.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(cfg.RecoveryWindow.Milliseconds())

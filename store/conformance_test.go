@@ -120,7 +120,7 @@ func TestPostgresSearchPath(t *testing.T) {
 
 // postgresURL returns the test server's URL, skipping the test when it can't
 // be reached, unless on CI, where that is a failure.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("ORDERCAST_TEST_DATABASE_URL")
 	if u == "" {
@@ -139,7 +139,7 @@ func postgresURL(t *testing.T) string {
 
 // postgresSchema creates a schema dropped when t ends and returns base with
 // search_path set to it.
-func postgresSchema(t *testing.T, base string) string {
+func postgresSchema(t testing.TB, base string) string {
 	t.Helper()
 	schema := "oc_test_" + strings.ToLower(rand.Text()[:12])
 	exec := func(ctx context.Context, sql string) error {
@@ -194,7 +194,7 @@ func placedEvent(at time.Time) orders.Event {
 	return orders.Event{Type: orders.TypeStatus, Status: orders.Placed, Note: "order placed", By: "service", At: at}
 }
 
-func create(t *testing.T, s storeUnderTest, id string, at time.Time) orders.Order {
+func create(t testing.TB, s storeUnderTest, id string, at time.Time) orders.Order {
 	t.Helper()
 	o, _, err := s.CreateOrder(t.Context(), newTestOrder(id, at), []byte("hash-"+id), placedEvent(at))
 	if err != nil {
@@ -331,11 +331,14 @@ func concurrentAppends(t *testing.T, stores []storeUnderTest, id string, workers
 	}
 }
 
+// conformanceCase is one case of the suite, run on a fresh database.
+type conformanceCase struct {
+	name string
+	run  func(t *testing.T, open func() storeUnderTest)
+}
+
 func runConformance(t *testing.T, db newDB) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, open func() storeUnderTest)
-	}{
+	tests := []conformanceCase{
 		{"create and get round trip", func(t *testing.T, open func() storeUnderTest) {
 			s := open()
 			ctx := t.Context()
@@ -766,6 +769,7 @@ func runConformance(t *testing.T, db newDB) {
 		}},
 	}
 	tests = append(tests, idempotencyCases()...)
+	tests = append(tests, groupCommitCases...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

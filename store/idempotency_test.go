@@ -13,12 +13,6 @@ import (
 	"github.com/ordercast/ordercast/orders"
 )
 
-// conformanceCase is one case of runConformance.
-type conformanceCase = struct {
-	name string
-	run  func(t *testing.T, open func() storeUnderTest)
-}
-
 func idemClaim(key, body string, now time.Time) IdemClaim {
 	return IdemClaim{
 		IdemKey:     IdemKey{Credential: "service:k1", Key: key},

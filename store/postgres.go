@@ -13,9 +13,14 @@ import (
 	"github.com/ordercast/ordercast/orders"
 )
 
-// Postgres is the store shared by several nodes.
+// Postgres is the store shared by several nodes. Every statement runs
+// prepared: pgx's default query mode prepares each on its first use on a
+// connection and keeps it (statement cache; TestPostgresPreparedStatements).
+// Behind a transaction-mode pooler, add default_query_exec_mode=exec to the
+// URL.
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	appends *appendGroup
 }
 
 const pgOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at, assignee, awaiting_since"
@@ -41,6 +46,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	p := &Postgres{pool: pool}
+	p.appends = newAppendGroup(p.appendBatch)
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -152,6 +158,22 @@ func (p *Postgres) OrderWithTokenHash(ctx context.Context, id string) (orders.Or
 	return o, h, nil
 }
 
+// head reads what a cached order is checked against: its last seq and
+// update time, and its token's hash.
+func (p *Postgres) head(ctx context.Context, id string) (orderHead, error) {
+	var h orderHead
+	err := p.pool.QueryRow(ctx, `SELECT last_seq, updated_at, token_hash, token_version, assignee FROM orders WHERE id = $1`, id).
+		Scan(&h.lastSeq, &h.updatedAt, &h.tokenHash, &h.tokenVersion, &h.assignee)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = orders.ErrNotFound
+	}
+	if err != nil {
+		return orderHead{}, fmt.Errorf("get order %s: %w", id, err)
+	}
+	h.updatedAt = h.updatedAt.UTC()
+	return h, nil
+}
+
 // ListOrders returns a page of orders, newest first, and the cursor of the
 // next page ("" after the last). Positions come from an identity column, so
 // an order whose transaction commits after a page was read may be left out
@@ -170,40 +192,6 @@ func (p *Postgres) ListOrders(ctx context.Context, q ListQuery) ([]orders.Order,
 	}
 	defer rows.Close()
 	return readPage(rows, func(pos *int64) (orders.Order, error) { return scanPgOrder(rows, pos) }, q.limit(), q.Awaiting)
-}
-
-// Append adds one event to an order in a single transaction that holds the
-// order's row lock: cmd decides the event against the current order (the
-// domain's rule); an error from it rolls back and is returned wrapped.
-func (p *Postgres) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	var ev orders.Event
-	var o orders.Order
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		cur, err := scanPgOrder(tx.QueryRow(ctx, `SELECT `+pgOrderCols+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return orders.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		built, err := cmd.Decide(cur)
-		if err != nil {
-			return err
-		}
-		if ev, o, err = nextEvent(cur, built, time.Now()); err != nil {
-			return err
-		}
-		if err := insertPgEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4, awaiting_since = $5 WHERE id = $1`,
-			o.ID, o.LastSeq, o.UpdatedAt, string(o.Status), o.AwaitingSince)
-		return err
-	})
-	if err != nil {
-		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, err)
-	}
-	return ev, o, nil
 }
 
 // SetAssignee stores who handles the order (nil: nobody) and returns it.
@@ -241,6 +229,11 @@ func (p *Postgres) Events(ctx context.Context, orderID string, since int64) ([]o
 		return nil, fmt.Errorf("events of order %s: %w", orderID, err)
 	}
 	return evs, nil
+}
+
+// EventsSince is Events: known serves a Cache in front.
+func (p *Postgres) EventsSince(ctx context.Context, orderID string, since, _ int64) ([]orders.Event, error) {
+	return p.Events(ctx, orderID, since)
 }
 
 // Ping checks that the database answers.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ordercast/ordercast/orders"
@@ -14,33 +15,72 @@ import (
 // are bound into each transaction with Tx.StmtContext, which reuses the
 // preparation on the writer's single connection.
 type sqliteStmts struct {
+	createOrder *sql.Stmt // write
 	lockedOrder *sql.Stmt // write: the order Append builds on
 	insertEvent *sql.Stmt // write
 	updateOrder *sql.Stmt // write: Append's new last_seq, updated_at, status
 	getOrder    *sql.Stmt // read
 	orderHash   *sql.Stmt // read: order and token hash
+	head        *sql.Stmt // read: what a cached order is checked against
 	events      *sql.Stmt // read
+	// lists holds ListOrders' statements by query text: listSQL has a few
+	// shapes (filters, cursor kind), each prepared on its first use.
+	listMu sync.Mutex
+	lists  map[string]*sql.Stmt // read
 }
 
 func (st *sqliteStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{st.lockedOrder, st.insertEvent, st.updateOrder, st.getOrder, st.orderHash, st.events}
+	all := []*sql.Stmt{st.createOrder, st.lockedOrder, st.insertEvent, st.updateOrder,
+		st.getOrder, st.orderHash, st.head, st.events}
+	st.listMu.Lock()
+	defer st.listMu.Unlock()
+	for _, stmt := range st.lists {
+		all = append(all, stmt)
+	}
+	return all
+}
+
+// list returns the prepared statement of a listSQL query.
+func (st *sqliteStmts) list(ctx context.Context, read *sql.DB, query string) (*sql.Stmt, error) {
+	st.listMu.Lock()
+	defer st.listMu.Unlock()
+	if stmt, ok := st.lists[query]; ok {
+		return stmt, nil
+	}
+	stmt, err := read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", query, err)
+	}
+	if st.lists == nil {
+		st.lists = map[string]*sql.Stmt{}
+	}
+	st.lists[query] = stmt
+	return stmt, nil
 }
 
 // prepare prepares every statement of st, the write ones on write and the
 // read ones on read. On error the ones prepared so far are closed.
 func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
-	for _, p := range []struct {
+	type prep struct {
 		db    *sql.DB
 		dst   **sql.Stmt
 		query string
-	}{
+	}
+	preps := []prep{
+		// The write lock is held, so MAX(pos)+1 can't race.
+		{write, &st.createOrder, `INSERT INTO orders
+			(id, pos, customer, items, total, currency, status, last_seq, token_hash, created_at, updated_at)
+			SELECT ?, COALESCE(MAX(pos), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM orders WHERE true
+			ON CONFLICT (id) DO NOTHING`},
 		{write, &st.lockedOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ?`},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash, token_version FROM orders WHERE id = ?`},
+		{read, &st.head, `SELECT last_seq, updated_at, token_hash, token_version, assignee FROM orders WHERE id = ?`},
 		{read, &st.events, `SELECT ` + sqliteEventCols + ` FROM events WHERE order_id = ? AND seq > ? ORDER BY seq`},
-	} {
+	}
+	for _, p := range preps {
 		stmt, err := p.db.PrepareContext(ctx, p.query)
 		if err != nil {
 			_ = st.close()

@@ -47,6 +47,10 @@ type Store interface {
 	CompleteIdempotencyKey(ctx context.Context, k IdemKey, claimID string, status int, body []byte) error
 	ReleaseIdempotencyKey(ctx context.Context, k IdemKey, claimID string) error
 	PurgeIdempotencyKeys(ctx context.Context, now time.Time, limit int) (int, error)
+	// EventsSince is Events for a caller that read the order's LastSeq,
+	// known, from the store: a Cache may answer from memory when it holds
+	// every event up to known. The engines read the store.
+	EventsSince(ctx context.Context, orderID string, since, known int64) ([]orders.Event, error)
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -54,6 +58,7 @@ type Store interface {
 var (
 	_ Store = (*SQLite)(nil)
 	_ Store = (*Postgres)(nil)
+	_ Store = (*Cache)(nil)
 )
 
 // ErrBadCursor is wrapped by ListOrders when ListQuery.Before is not a cursor
