@@ -53,7 +53,8 @@ type Hub struct {
 	streams *Streams
 	access  *Access
 
-	seq *sequencer
+	seq      *sequencer
+	presence *presenceBatch
 	// encode is encodeEvent; tests count its calls.
 	encode func(orders.Event) (json.RawMessage, error)
 }
@@ -64,6 +65,7 @@ type Hub struct {
 func NewHub(io Emitter, streams *Streams, store EventReader, log *slog.Logger, obs ...Observer) *Hub {
 	h := &Hub{io: io, log: log, obs: obs, streams: streams, access: NewAccess(), encode: encodeEvent}
 	h.seq = newSequencer(h.deliver, store, GapWait, log)
+	h.presence = newPresenceBatch(PresenceWindow, h.emitPresence)
 	return h
 }
 
@@ -193,8 +195,11 @@ func (h *Hub) Typing(t orders.Typing, sender string) {
 
 // Presence tells this process's sockets in the order's room and in support
 // the order's counts over every process (presence.Book calls it whenever
-// they change; each process tells its own sockets).
-func (h *Hub) Presence(orderID string, c presence.Counts) {
+// they change; each process tells its own sockets). Changes are coalesced
+// (presence.go).
+func (h *Hub) Presence(orderID string, c presence.Counts) { h.presence.add(orderID, c) }
+
+func (h *Hub) emitPresence(orderID string, c presence.Counts) {
 	payload := map[string]any{"orderId": orderID, "customers": c.Customers, "staff": c.Staff}
 	if err := h.io.EmitLocal(EventPresence, payload, string(Order(orderID)), string(Support)); err != nil {
 		h.log.Warn("broadcast failed", "event", EventPresence, "order", orderID, "err", err)
