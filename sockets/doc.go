@@ -225,7 +225,14 @@
 //   - defect 18 (above) stays open in the fixture, which must announce
 //     the suites' 300/200 ms: "heartbeat: WebSocket: should send ping/pong
 //     packets" failed 2 runs in 5 on 2026-12-03 and can still fail under
-//     load (0 runs in 10 on 2026-12-04).
+//     load (0 runs in 10 on 2026-12-04 before ordercast's WebSocket
+//     transport was merged; after it, on the final build with the machine
+//     quiet: socket.io 1 run in 20, engine.io 1 run in 20, each this test).
+//   - engine.io "upgrade: ignores WebSocket connection with same sid after
+//     upgrade" timed out once in 20 runs of the final build (not seen
+//     before; not yet explained: the engine closes the second WebSocket
+//     itself, server.go onWebSocket, before any transport of ordercast's
+//     exists, unless it arrives before the first one's MaybeUpgrade).
 //   - Config.MaxAttachments (parser.go): not a defect. ordercast allows 1
 //     binary attachment per packet, Node 10, and the suites send 2 ("should
 //     send a packet with binary attachments", with and without an ack: 5 runs
