@@ -3,6 +3,7 @@ package sockets
 import (
 	"errors"
 	"net"
+	"time"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 )
@@ -20,6 +21,7 @@ func (t *wsTransport) Send(packets []*packet.Packet) {
 	start := len(*buf)
 	pr, binary := t.Parser(), t.SupportsBinary()
 	hold := t.cork != nil && t.cork.corked()
+	ping := false
 	for _, p := range packets {
 		var err error
 		if *buf, err = appendPacket(*buf, p, pr, binary); err != nil {
@@ -29,8 +31,38 @@ func (t *wsTransport) Send(packets []*packet.Packet) {
 			return
 		}
 		hold = hold && p.Options != nil && p.Options.WsPreEncodedFrame != nil
+		ping = ping || p.Type == packet.PING
+	}
+	if ping {
+		t.deferWrite(buf)
+		return
 	}
 	t.commit(buf, true, hold)
+}
+
+// pingWriteDelay is how long a flush with a PING waits before it is
+// written. Defect 18 (doc.go): the engine arms a PING's timeout only after
+// Send returns, and a PONG read before that clears nothing, so the timer
+// armed afterwards closes the session when pingInterval > pingTimeout.
+// Written at once from the engine's goroutine, the PING let a fast client
+// win that race in about 1 conformance run in 8; written from writeLoop a
+// little later, the timer is armed first. A PING is sent once per
+// pingInterval, so the delay costs nothing else.
+const pingWriteDelay = 5 * time.Millisecond
+
+// deferWrite leaves buf to writeLoop, pingWriteDelay from now, and
+// unlocks t.mu; the engine keeps further packets until "ready".
+func (t *wsTransport) deferWrite(buf *[]byte) {
+	t.pending = buf
+	t.drains++
+	if t.writing {
+		t.mu.Unlock()
+		return
+	}
+	t.off, t.writing = 0, true
+	t.SetWritable(false)
+	t.mu.Unlock()
+	time.AfterFunc(pingWriteDelay, t.writeLoop)
 }
 
 // flushHeld writes what the corker held back.
