@@ -62,9 +62,19 @@ type response struct {
 
 func (ts *testServer) do(t *testing.T, method, path, bearer, body string) response {
 	t.Helper()
+	r, _ := ts.send(t, method, path, bearer, body, nil)
+	return r
+}
+
+// send is do with extra request headers; it also returns the response's.
+func (ts *testServer) send(t *testing.T, method, path, bearer, body string, header http.Header) (response, http.Header) {
+	t.Helper()
 	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
@@ -77,7 +87,7 @@ func (ts *testServer) do(t *testing.T, method, path, bearer, body string) respon
 	b, _ := io.ReadAll(res.Body)
 	r := response{status: res.StatusCode, raw: string(b)}
 	_ = json.Unmarshal(b, &r.body)
-	return r
+	return r, res.Header
 }
 
 func (r response) code() string {

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"bufio"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,25 +16,12 @@ import (
 // returns the Idempotent-Replayed header.
 func (ts *testServer) doKey(t *testing.T, method, path, bearer, key, body string) (response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
+	h := http.Header{}
 	if key != "-" {
-		req.Header.Set(HeaderIdempotencyKey, key)
+		h.Set(HeaderIdempotencyKey, key)
 	}
-	res, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	r := response{status: res.StatusCode, raw: string(b)}
-	_ = json.Unmarshal(b, &r.body)
-	return r, res.Header.Get(HeaderIdempotentReplayed)
+	r, got := ts.send(t, method, path, bearer, body, h)
+	return r, got.Get(HeaderIdempotentReplayed)
 }
 
 func (ts *testServer) eventCount(t *testing.T, id string) int {

@@ -83,7 +83,10 @@ func (g *appendGroup) append(ctx context.Context, orderID string, cmd orders.Com
 	if !r.finished {
 		g.lead()
 	}
-	return r.ev, r.o, r.err
+	if r.err != nil {
+		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, r.err)
+	}
+	return r.ev, r.o, nil
 }
 
 // lead commits one group (the caller's own request is its first), then

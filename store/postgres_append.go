@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,11 +15,7 @@ import (
 // domain's rule); its refusal is returned wrapped. Appends that queue
 // meanwhile share the transaction (group.go).
 func (p *Postgres) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	ev, o, err := p.appends.append(ctx, orderID, cmd)
-	if err != nil {
-		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, err)
-	}
-	return ev, o, nil
+	return p.appends.append(ctx, orderID, cmd)
 }
 
 // appendBatch runs one group of appends in one transaction; the group

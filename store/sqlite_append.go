@@ -15,11 +15,7 @@ import (
 // rule); its refusal is returned wrapped. Appends that queue meanwhile
 // share the transaction (group.go).
 func (s *SQLite) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	ev, o, err := s.appends.append(ctx, orderID, cmd)
-	if err != nil {
-		return orders.Event{}, orders.Order{}, fmt.Errorf("append event to order %s: %w", orderID, err)
-	}
-	return ev, o, nil
+	return s.appends.append(ctx, orderID, cmd)
 }
 
 // appendBatch runs one group of appends in one write transaction.
