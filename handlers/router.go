@@ -208,6 +208,7 @@ func New(cfg Config, d Deps) *Router {
 
 	events := &socketEvents{act: act, signer: d.Signer, rate: cfg.EventRate, burst: cfg.EventBurst,
 		now: d.Now, acks: d.Acks, book: d.Presence, log: d.Log}
+	events.events = events.handlers()
 	return &Router{Engine: r, events: events, limits: lim}
 }
 

@@ -29,6 +29,7 @@ type socketEvents struct {
 	acks   AckObserver // may be nil
 	book   Presence
 	log    *slog.Logger
+	events map[string]eventHandler // socketevents.go
 }
 
 // session is what the server knows about one socket, kept in its Data.

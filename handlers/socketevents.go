@@ -26,19 +26,37 @@ const maxRoomsPerSocket = 100
 // eventTimeout bounds the store work of one socket event.
 const eventTimeout = 10 * time.Second
 
-// register attaches every client event of the contract to s, and answers
-// any other event that asks for an ack with bad_request.
+// eventHandler handles one client event of socket s; args are the
+// event's arguments after its name, its ack last if it asked for one.
+type eventHandler func(s *socket.Socket, sess *session, args []any)
+
+// handlers is every client event of the contract. It is built once per
+// server: a socket holds one listener (register), not one per event, as
+// an idle connection is what a server holds most of.
+func (h *socketEvents) handlers() map[string]eventHandler {
+	return map[string]eventHandler{
+		EvSubscribe:    on(h, EvSubscribe, h.subscribe),
+		EvUnsubscribe:  on(h, EvUnsubscribe, h.unsubscribe),
+		EvMessage:      on(h, EvMessage, h.message),
+		EvUpdateStatus: on(h, EvUpdateStatus, h.updateStatus),
+		EvTyping:       on(h, EvTyping, h.typing),
+		EvAssign:       on(h, EvAssign, h.assign),
+	}
+}
+
+// register routes s's events to their handlers, and answers any other
+// event that asks for an ack with bad_request. The listener runs in the
+// socket's task queue, where the library would have emitted the event to
+// per-event listeners a step later (after socket middlewares, of which
+// ordercast has none).
 func (h *socketEvents) register(s *socket.Socket, sess *session) {
-	on(h, s, sess, EvSubscribe, h.subscribe)
-	on(h, s, sess, EvUnsubscribe, h.unsubscribe)
-	on(h, s, sess, EvMessage, h.message)
-	on(h, s, sess, EvUpdateStatus, h.updateStatus)
-	on(h, s, sess, EvTyping, h.typing)
-	on(h, s, sess, EvAssign, h.assign)
 	s.OnAny(func(args ...any) {
+		if !s.Connected() {
+			return // as the library's dispatch: nothing after a disconnect
+		}
 		name, _ := args[0].(string)
-		switch name {
-		case EvSubscribe, EvUnsubscribe, EvMessage, EvUpdateStatus, EvTyping, EvAssign:
+		if handle, ok := h.events[name]; ok {
+			handle(s, sess, args[1:])
 			return
 		}
 		_, ack := splitArgs(args[1:])
@@ -50,9 +68,9 @@ func (h *socketEvents) register(s *socket.Socket, sess *session) {
 // socket's rate limit, one strict decoding of the payload into T (unknown
 // fields are bad_request, as in HTTP bodies), a deadline, and the ack
 // (fn's result with ok: true, or the error through the one mapper).
-func on[T any](h *socketEvents, s *socket.Socket, sess *session, event string,
-	fn func(ctx context.Context, s *socket.Socket, sess *session, in T) (map[string]any, error)) {
-	_ = s.On(event, func(args ...any) {
+func on[T any](h *socketEvents, event string,
+	fn func(ctx context.Context, s *socket.Socket, sess *session, in T) (map[string]any, error)) eventHandler {
+	return func(s *socket.Socket, sess *session, args []any) {
 		payload, ack := splitArgs(args)
 		ack = h.observeAck(event, ack)
 		if ok, abusive := sess.limiter.Allow(); !ok {
@@ -78,7 +96,7 @@ func on[T any](h *socketEvents, s *socket.Socket, sess *session, event string,
 		}
 		res["ok"] = true
 		reply(ack, res)
-	})
+	}
 }
 
 type subscribeIn struct {

@@ -137,6 +137,11 @@ func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOpti
 	opts := socket.DefaultServerOptions()
 	opts.SetPath(Path)
 	opts.SetServeClient(false) // the binary serves the npm bundle itself
+	maxMessage := cfg.MaxMessageBytes
+	if maxMessage <= 0 {
+		maxMessage = 1e6 // the engine's default
+	}
+	opts.SetMaxHttpBufferSize(maxMessage)
 	ctors := types.NewSet[engine.TransportCtor]()
 	for _, t := range cfg.Transports {
 		switch t {
@@ -146,15 +151,12 @@ func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOpti
 			if cfg.libraryWebSocket {
 				ctors.Add(engine.WebSocket)
 			} else {
-				ctors.Add(&wsBuilder{cork: cork}) // wstransport.go
+				ctors.Add(&wsBuilder{cork: cork, limit: maxMessage}) // wstransport.go
 			}
 		}
 	}
 	opts.SetTransports(ctors)
 	opts.SetAllowUpgrades(ctors.Len() > 1)
-	if cfg.MaxMessageBytes > 0 {
-		opts.SetMaxHttpBufferSize(cfg.MaxMessageBytes)
-	}
 	pingInterval, pingTimeout := cfg.PingInterval, cfg.PingTimeout
 	// Node's defaults are 25 s / 20 s. Swapped here, the same 45 s to tell
 	// a dead client (the client waits for a PING as long), and defect 18

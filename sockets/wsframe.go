@@ -3,6 +3,7 @@ package sockets
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/parsers/engine/v3/parser"
@@ -92,8 +93,9 @@ func appendBuffer(b []byte, data types.BufferInterface) []byte {
 	return appendFrame(b, opBinary, data.Bytes())
 }
 
-// Write buffers live only while a flush is being written (or held by the
-// corker); then they go back here, so that an idle connection holds none.
+// Buffers live only while a flush is being written (or held by the
+// corker), or while read bytes wait to be handled; then they go back here,
+// so that an idle connection holds none.
 // While an emit to 10k clients is corked, each holds one: 1 KB takes a
 // few status frames (~250 B each) without growing, and keeps that peak at
 // ~10 MB; a buffer that grew comes back grown.
@@ -104,9 +106,13 @@ const (
 	maxPooledBuf = 64 << 10
 )
 
-type bufPool struct{ p sync.Pool }
+type bufPool struct {
+	p   sync.Pool
+	out atomic.Int64 // buffers taken and not given back: 0 while every connection is idle
+}
 
 func (bp *bufPool) get() *[]byte {
+	bp.out.Add(1)
 	if b, ok := bp.p.Get().(*[]byte); ok {
 		return b
 	}
@@ -115,7 +121,11 @@ func (bp *bufPool) get() *[]byte {
 }
 
 func (bp *bufPool) put(b *[]byte) {
-	if b == nil || cap(*b) > maxPooledBuf {
+	if b == nil {
+		return
+	}
+	bp.out.Add(-1)
+	if cap(*b) > maxPooledBuf {
 		return
 	}
 	*b = (*b)[:0]

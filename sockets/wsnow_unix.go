@@ -4,6 +4,7 @@ package sockets
 
 import (
 	"errors"
+	"io"
 	"net"
 	"syscall"
 )
@@ -62,4 +63,29 @@ func writeNow(raw syscall.RawConn, w *nowWriter, fn func(uintptr) bool, b []byte
 	}
 	w.b = nil
 	return w.n, err
+}
+
+// readNow reads what the socket has into the read buffer; when it has
+// nothing, it gives the buffer back and lets the runtime wait for it to be
+// readable (raw.Read calls it again then), so that a waiting connection
+// holds no buffer. Errors go to t.readErr.
+func (t *wsTransport) readNow(fd uintptr) bool {
+	b := t.readSpace()
+	for {
+		n, e := syscall.Read(int(fd), (*b)[len(*b):cap(*b)])
+		switch {
+		case errors.Is(e, syscall.EINTR):
+			continue
+		case errors.Is(e, syscall.EAGAIN):
+			t.releaseIfEmpty()
+			return false
+		case e != nil:
+			t.readErr = e
+		case n == 0:
+			t.readErr = io.EOF
+		default:
+			*b = (*b)[:len(*b)+n]
+		}
+		return true
+	}
 }

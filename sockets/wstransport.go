@@ -1,7 +1,6 @@
 package sockets
 
 import (
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -23,8 +22,9 @@ import (
 // from the caller's goroutine when the socket takes them at once, and holds
 // a write buffer only while it writes.
 type wsBuilder struct {
-	pool bufPool
-	cork *corker // wscork.go; nil: nothing is held
+	pool  bufPool
+	cork  *corker // wscork.go; nil: nothing is held
+	limit int64   // the engine's maxHttpBufferSize: the largest message read
 }
 
 func (*wsBuilder) Name() string          { return transports.WEBSOCKET }
@@ -32,7 +32,7 @@ func (*wsBuilder) HandlesUpgrades() bool { return true }
 func (*wsBuilder) UpgradesTo() []string  { return nil }
 
 func (b *wsBuilder) New(ctx *types.HttpContext) transports.Transport {
-	return newWSTransport(ctx, &b.pool, b.cork)
+	return newWSTransport(ctx, &b.pool, b.cork, b.limit)
 }
 
 // closeFlushTime bounds how long a closing transport keeps writing what it
@@ -50,6 +50,10 @@ type wsTransport struct {
 	shut  atomic.Bool // the connection is closed (closeConn)
 	nowFn func(uintptr) bool
 
+	rd      wsReader // wsread.go
+	readFn  func(uintptr) bool
+	readErr error
+
 	mu      sync.Mutex
 	pending *[]byte // frames not yet written (writing, or held)
 	off     int     // bytes of *pending already written
@@ -60,7 +64,7 @@ type wsTransport struct {
 	now     nowWriter
 }
 
-func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker) *wsTransport {
+func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker, limit int64) *wsTransport {
 	t := &wsTransport{
 		Transport: transports.MakeTransport(),
 		ws:        ctx.Websocket,
@@ -68,9 +72,10 @@ func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker) *wsTran
 		idle:      ctx.IdleTimeout,
 		pool:      pool,
 		cork:      cork,
+		rd:        wsReader{limit: limit},
 	}
 	t.raw = rawConn(t.conn)
-	t.nowFn = t.now.write
+	t.nowFn, t.readFn = t.now.write, t.readNow
 	t.Prototype(t)
 	t.Construct(ctx)
 	_ = t.ws.On("error", func(errs ...any) {
@@ -80,20 +85,8 @@ func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker) *wsTran
 		}
 	})
 	_ = t.ws.Once("close", func(...any) { t.OnClose() })
-	// Control frames go through this transport's writer too: gorilla's own
-	// replies would write to the connection beside it.
-	t.ws.SetPingHandler(func(data string) error {
-		t.control(opPong, []byte(data))
-		return nil
-	})
-	t.ws.SetCloseHandler(func(code int, _ string) error {
-		msg := []byte{}
-		if code != websocket.CloseNoStatusReceived {
-			msg = websocket.FormatCloseMessage(code, "")
-		}
-		t.control(opClose, msg)
-		return nil
-	})
+	// gorilla only upgraded the connection: frames are read by wsread.go
+	// and written by wswrite.go, straight on the connection.
 	t.SetWritable(true)
 	transports.StartReader(t, ctx.TransportReadPermission(), t.read)
 	return t
@@ -102,64 +95,42 @@ func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker) *wsTran
 func (*wsTransport) Name() string          { return transports.WEBSOCKET }
 func (*wsTransport) HandlesUpgrades() bool { return true }
 
-// read passes each message to the engine until the connection ends.
-func (t *wsTransport) read() {
-	defer t.closeConn()
-	for {
-		if t.idle > 0 {
-			_ = t.conn.SetReadDeadline(time.Now().Add(t.idle))
-		}
-		mt, r, err := t.ws.NextReader()
-		if err != nil {
-			t.readError(err)
-			return
-		}
-		var data types.BufferInterface
-		if mt == websocket.BinaryMessage {
-			data = types.NewBytesBuffer(nil)
-		} else {
-			data = types.NewStringBuffer(nil)
-		}
-		if _, err := data.ReadFrom(r); err != nil {
-			t.readError(err)
-			return
-		}
-		t.OnData(data)
-	}
-}
-
-// readError reports err unless it is the connection's normal end (as the
-// library's transport does): an over-size message (gorilla's read limit is
-// the engine's maxHttpBufferSize) is a transport error of this session.
-func (t *wsTransport) readError(err error) {
-	var ce *websocket.CloseError
-	if errors.As(err, &ce) || errors.Is(err, net.ErrClosed) {
-		return
-	}
-	t.OnError("websocket error", err)
-}
-
 // DoClose sends a close frame after what is queued and closes the
 // connection (the library's transport closes it without one).
 func (t *wsTransport) DoClose(fn types.Callable) {
-	if buf, ok := t.acquire(); ok {
-		*buf = appendFrame(*buf, opClose, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-		t.closing = true
-		t.commit(buf, false, false)
-	}
-	t.mu.Lock()
-	t.closing = true
-	writing := t.writing
-	if writing {
-		_ = t.conn.SetWriteDeadline(time.Now().Add(closeFlushTime))
-	}
-	t.mu.Unlock()
+	writing := t.queueClose(websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
 	if fn != nil {
 		fn()
 	}
 	if !writing {
 		t.closeConn()
 	}
+}
+
+// shutWrite sends a close frame with payload after what is queued, then
+// closes the connection.
+func (t *wsTransport) shutWrite(payload []byte) {
+	if !t.queueClose(payload) {
+		t.closeConn()
+	}
+}
+
+// queueClose queues the last frame, a close frame with payload; writing:
+// writeLoop still writes, and closes the connection when it is done (in
+// closeFlushTime at most).
+func (t *wsTransport) queueClose(payload []byte) (writing bool) {
+	if buf, ok := t.acquire(); ok {
+		*buf = appendFrame(*buf, opClose, payload)
+		t.closing = true
+		t.commit(buf, false, false)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closing = true
+	if t.writing {
+		_ = t.conn.SetWriteDeadline(time.Now().Add(closeFlushTime))
+	}
+	return t.writing
 }
 
 // OnClose releases what the transport holds, on every close path.

@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"errors"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -163,5 +164,53 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(2 * time.Millisecond) // poll interval of a deadline wait
+	}
+}
+
+// expectPong checks that a pong with data was read: the client's pong
+// handler runs inside its reads, so it has run by the time a later frame
+// was read.
+func expectPong(t *testing.T, pongs chan string, data string) {
+	t.Helper()
+	select {
+	case p := <-pongs:
+		if p != data {
+			t.Errorf("pong %q, want %q", p, data)
+		}
+	default:
+		t.Errorf("no pong %q", data)
+	}
+}
+
+// closeReason returns a wait for es's close reason.
+func closeReason(t *testing.T, es engine.Socket) func() string {
+	closed := make(chan string, 1)
+	_ = es.Once("close", func(args ...any) { closed <- args[0].(string) })
+	return func() string {
+		t.Helper()
+		select {
+		case reason := <-closed:
+			return reason
+		case <-time.After(5 * time.Second):
+			t.Fatal("the session stayed open")
+			return ""
+		}
+	}
+}
+
+// expectCloseCode reads ws to its end, which must be a close frame of code.
+func expectCloseCode(t *testing.T, ws *websocket.Conn, code int) {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != code {
+			t.Fatalf("connection ended with %v, want close %d", err, code)
+		}
+		return
 	}
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// Idle reclaim: Go collects garbage only when the heap reaches its goal
+// (5x the live heap at ordercast's GOGC=400), so the garbage of a burst
+// (a reconnect storm, a wave of subscribes) stays resident for as long as
+// the server stays quiet afterwards: about 7 KB per connection after
+// 10k connects (bench/RESULTS.md). Once the allocation rate has stayed low
+// for a while after such a burst, one collection returns it to the OS, as
+// V8's memory reducer does for Node. A busy server never pays for it.
+
+// gcReading is what the reclaimer samples each tick.
+type gcReading struct {
+	allocs uint64 // bytes allocated since the process started
+	cycles uint64 // GC cycles completed
+	live   uint64 // heap live after the last GC
+}
+
+// idleReclaim decides when to collect; step is called once per tick.
+type idleReclaim struct {
+	quietTicks int // ticks of little allocation before a collection
+	last       gcReading
+	sinceGC    uint64 // bytes allocated since the last GC cycle
+	quiet      int    // consecutive quiet ticks
+	burst      bool   // a busy tick since the last collection
+	started    bool
+}
+
+// step takes this tick's reading; true: collect now.
+func (r *idleReclaim) step(now gcReading) bool {
+	if !r.started {
+		r.last, r.started = now, true
+		return false
+	}
+	delta := now.allocs - r.last.allocs
+	if now.cycles != r.last.cycles {
+		r.sinceGC = delta // most of it was collected; a fair upper bound
+	} else {
+		r.sinceGC += delta
+	}
+	r.last = now
+	// Quiet: less than 1/64 of the live heap (4 MiB at least) a tick, the
+	// trickle of heartbeats and a few events.
+	if delta > max(4<<20, now.live/64) {
+		r.quiet, r.burst = 0, true
+		return false
+	}
+	r.quiet++
+	// Worth it: garbage of at least 1/8 of the live heap (16 MiB at least),
+	// left by a burst: a steady trickle is the runtime's to collect.
+	if !r.burst || r.quiet < r.quietTicks || r.sinceGC < max(16<<20, now.live/8) {
+		return false
+	}
+	r.sinceGC, r.burst = 0, false // once per burst
+	return true
+}
+
+// readGC samples the runtime's metrics.
+func readGC(samples []metrics.Sample) gcReading {
+	metrics.Read(samples)
+	var g gcReading
+	for _, s := range samples {
+		if s.Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		switch s.Name {
+		case "/gc/heap/allocs:bytes":
+			g.allocs = s.Value.Uint64()
+		case "/gc/cycles/total:gc-cycles":
+			g.cycles = s.Value.Uint64()
+		case "/gc/heap/live:bytes":
+			g.live = s.Value.Uint64()
+		}
+	}
+	return g
+}
+
+// reclaimWhenIdle runs until ctx ends: after quietFor of little
+// allocation following a burst, it collects once and returns the freed
+// memory to the OS. quietFor <= 0 turns it off.
+func reclaimWhenIdle(ctx context.Context, quietFor time.Duration, log *slog.Logger) {
+	const tick = 500 * time.Millisecond
+	if quietFor <= 0 {
+		return
+	}
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+	r := idleReclaim{quietTicks: max(1, int(quietFor/tick))}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if r.step(readGC(samples)) {
+			start := time.Now()
+			debug.FreeOSMemory()
+			log.Debug("idle reclaim", "took", time.Since(start))
+		}
+	}
+}
