@@ -21,6 +21,7 @@ type gcReading struct {
 	allocs uint64 // bytes allocated since the process started
 	cycles uint64 // GC cycles completed
 	live   uint64 // heap live after the last GC
+	free   uint64 // heap free but still resident (not yet returned)
 }
 
 // idleReclaim decides when to collect; step is called once per tick.
@@ -53,13 +54,20 @@ func (r *idleReclaim) step(now gcReading) bool {
 		return false
 	}
 	r.quiet++
-	// Worth it: garbage of at least 1/8 of the live heap (16 MiB at least),
-	// left by a burst: a steady trickle is the runtime's to collect.
-	if !r.burst || r.quiet < r.quietTicks || r.sinceGC < max(16<<20, now.live/8) {
+	// Worth it: garbage and free pages of at least 1/8 of the live heap
+	// (16 MiB at least), left by a burst: a steady trickle is the runtime's
+	// to collect. The runtime keeps free pages resident up to its heap
+	// goal, so a GC during the burst leaves them.
+	if !r.burst || r.quiet < r.quietTicks || r.sinceGC+now.free < max(16<<20, now.live/8) {
 		return false
 	}
 	r.sinceGC, r.burst = 0, false // once per burst
 	return true
+}
+
+func gcSamples() []metrics.Sample {
+	return []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
 }
 
 // readGC samples the runtime's metrics.
@@ -77,6 +85,8 @@ func readGC(samples []metrics.Sample) gcReading {
 			g.cycles = s.Value.Uint64()
 		case "/gc/heap/live:bytes":
 			g.live = s.Value.Uint64()
+		case "/memory/classes/heap/free:bytes":
+			g.free = s.Value.Uint64()
 		}
 	}
 	return g
@@ -86,11 +96,11 @@ func readGC(samples []metrics.Sample) gcReading {
 // allocation following a burst, it collects once and returns the freed
 // memory to the OS. quietFor <= 0 turns it off.
 func reclaimWhenIdle(ctx context.Context, quietFor time.Duration, log *slog.Logger) {
-	const tick = 500 * time.Millisecond
+	const tick = 250 * time.Millisecond
 	if quietFor <= 0 {
 		return
 	}
-	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+	samples := gcSamples()
 	r := idleReclaim{quietTicks: max(1, int(quietFor/tick))}
 	t := time.NewTicker(tick)
 	defer t.Stop()

@@ -12,6 +12,7 @@ func TestIdleReclaim(t *testing.T) {
 	const mb = 1 << 20
 	type tick struct {
 		allocMB, live uint64 // this tick's allocation; live heap
+		freeMB        uint64 // free pages still resident
 		gc            bool   // a GC cycle ran during the tick
 	}
 	busy := tick{allocMB: 100, live: 400 * mb}
@@ -24,7 +25,9 @@ func TestIdleReclaim(t *testing.T) {
 		{"a burst, then quiet: once, after two quiet ticks", []tick{busy, busy, quiet, quiet, quiet, quiet}, []int{3}},
 		{"always busy: never", []tick{busy, busy, busy, busy, busy}, nil},
 		{"quiet with little garbage: never", []tick{quiet, quiet, quiet, quiet, quiet}, nil},
-		{"the runtime collected the burst itself: never", []tick{busy, busy, {allocMB: 1, live: 400 * mb, gc: true}, quiet, quiet}, nil},
+		{"the runtime collected the burst itself and returned its pages: never", []tick{busy, busy, {allocMB: 1, live: 400 * mb, gc: true}, quiet, quiet}, nil},
+		{"the runtime collected the burst itself and kept its pages: once", []tick{busy, busy, {allocMB: 1, live: 400 * mb, freeMB: 60, gc: true},
+			{allocMB: 1, live: 400 * mb, freeMB: 60}}, []int{3}},
 		{"two bursts: twice", []tick{busy, quiet, quiet, quiet, busy, quiet, quiet}, []int{2, 6}},
 		{"a trickle: never", []tick{{allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb},
 			{allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}}, nil},
@@ -39,7 +42,7 @@ func TestIdleReclaim(t *testing.T) {
 			var got []int
 			for i, tk := range tt.ticks {
 				now.allocs += tk.allocMB * mb
-				now.live = tk.live
+				now.live, now.free = tk.live, tk.freeMB*mb
 				if tk.gc {
 					now.cycles++
 				}
@@ -57,7 +60,7 @@ func TestIdleReclaim(t *testing.T) {
 // readGC reads the runtime's metrics by their names: a renamed metric
 // would leave the reclaimer blind.
 func TestReadGC(t *testing.T) {
-	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+	samples := gcSamples()
 	sink := make([][]byte, 0, 64)
 	for range 64 {
 		sink = append(sink, make([]byte, 4096))

@@ -30,6 +30,7 @@ type wsReader struct {
 
 // read handles messages until the connection ends.
 func (t *wsTransport) read() {
+	t.detach()
 	for {
 		if err := t.fill(); err != nil {
 			t.endRead(err)

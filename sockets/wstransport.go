@@ -41,14 +41,16 @@ const closeFlushTime = 2 * time.Second
 
 type wsTransport struct {
 	transports.Transport
-	ws    *types.WebSocketConn
 	conn  net.Conn
 	raw   syscall.RawConn // nil: every write goes through writeLoop
 	idle  time.Duration
 	pool  *bufPool
 	cork  *corker
-	shut  atomic.Bool // the connection is closed (closeConn)
-	nowFn func(uintptr) bool
+	shut   atomic.Bool // the connection is closed (closeConn)
+	closed atomic.Bool // OnClose ran
+	nowFn  func(uintptr) bool
+	// upgraded: the engine's context of the upgrade, until detach.
+	upgraded *types.HttpContext
 
 	rd      wsReader // wsread.go
 	readFn  func(uintptr) bool
@@ -65,10 +67,10 @@ type wsTransport struct {
 }
 
 func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker, limit int64) *wsTransport {
+	wsc := ctx.Websocket
 	t := &wsTransport{
 		Transport: transports.MakeTransport(),
-		ws:        ctx.Websocket,
-		conn:      ctx.Websocket.NetConn(),
+		conn:      wsc.NetConn(),
 		idle:      ctx.IdleTimeout,
 		pool:      pool,
 		cork:      cork,
@@ -78,18 +80,34 @@ func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker, limit i
 	t.nowFn, t.readFn = t.now.write, t.readNow
 	t.Prototype(t)
 	t.Construct(ctx)
-	_ = t.ws.On("error", func(errs ...any) {
+	// While the engine initializes the transport, it may close wsc.
+	_ = wsc.On("error", func(errs ...any) {
 		if len(errs) > 0 {
 			err, _ := errs[0].(error)
 			t.OnError("websocket error", err)
 		}
 	})
-	_ = t.ws.Once("close", func(...any) { t.OnClose() })
-	// gorilla only upgraded the connection: frames are read by wsread.go
-	// and written by wswrite.go, straight on the connection.
+	_ = wsc.Once("close", func(...any) { t.OnClose() })
 	t.SetWritable(true)
-	transports.StartReader(t, ctx.TransportReadPermission(), t.read)
+	permission := ctx.TransportReadPermission()
+	if permission != nil {
+		t.upgraded = ctx
+	}
+	transports.StartReader(t, permission, t.read)
 	return t
+}
+
+// detach lets go of gorilla's Conn (its two buffers, 2.6 KB) and the
+// engine's wrapper around it. gorilla only upgraded the connection: frames
+// are read by wsread.go and written by wswrite.go, straight on it. It runs
+// on the reader, which the engine starts once its initialization of the
+// transport is over (it sent the read permission after its last use of
+// ctx.Websocket); from then on only this transport closes the connection.
+func (t *wsTransport) detach() {
+	if t.upgraded != nil {
+		t.upgraded.Websocket = nil
+		t.upgraded = nil
+	}
 }
 
 func (*wsTransport) Name() string          { return transports.WEBSOCKET }
@@ -133,8 +151,11 @@ func (t *wsTransport) queueClose(payload []byte) (writing bool) {
 	return t.writing
 }
 
-// OnClose releases what the transport holds, on every close path.
+// OnClose releases what the transport holds, once, on every close path.
 func (t *wsTransport) OnClose() {
+	if !t.closed.CompareAndSwap(false, true) {
+		return
+	}
 	t.mu.Lock()
 	t.closing = true
 	buf := t.pending
@@ -145,10 +166,10 @@ func (t *wsTransport) OnClose() {
 	t.closeConn()
 }
 
-// closeConn closes the connection once; the WebSocketConn's "close" event
-// closes the transport, whose OnClose calls back here (so no sync.Once).
+// closeConn closes the connection once, and the transport with it.
 func (t *wsTransport) closeConn() {
 	if t.shut.CompareAndSwap(false, true) {
-		_ = t.ws.Close()
+		_ = t.conn.Close()
+		t.OnClose()
 	}
 }

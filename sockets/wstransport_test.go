@@ -3,9 +3,12 @@ package sockets
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/servers/engine/v3"
@@ -155,5 +158,38 @@ func TestWSClose(t *testing.T) {
 	}
 	if wt.ReadyState() != "closed" || !wt.shut.Load() {
 		t.Errorf("transport %s, connection closed %v", wt.ReadyState(), wt.shut.Load())
+	}
+}
+
+// Once the session is open, the transport holds nothing of gorilla's Conn
+// (which only upgraded the connection) nor its buffers: it is collected
+// while the session goes on.
+func TestWSLetsGoOfGorillaConn(t *testing.T) {
+	s := New(wsConfig)
+	conns := make(chan weak.Pointer[websocket.Conn], 1)
+	_ = s.IO.Engine().On("connection", func(args ...any) {
+		// The engine tells of the session before it lets the reader start.
+		conns <- weak.Make(args[0].(engine.Socket).Request().Websocket.Conn)
+	})
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() { closeWithin(t, srv, s) })
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL(srv.URL+"/socket.io/?EIO=4"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := expectFrame(ws, "0{"); err != nil {
+		t.Fatal(err)
+	}
+	conn := <-conns
+	eventually(t, "gorilla's Conn collected", func() bool {
+		runtime.GC()
+		return conn.Value() == nil
+	})
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+		t.Fatal(err)
+	}
+	if err := expectFrame(ws, "40{"); err != nil {
+		t.Fatalf("the session after: %v", err)
 	}
 }
