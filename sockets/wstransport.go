@@ -41,11 +41,11 @@ const closeFlushTime = 2 * time.Second
 
 type wsTransport struct {
 	transports.Transport
-	conn  net.Conn
-	raw   syscall.RawConn // nil: every write goes through writeLoop
-	idle  time.Duration
-	pool  *bufPool
-	cork  *corker
+	conn   net.Conn
+	raw    syscall.RawConn // nil: every write goes through writeLoop
+	idle   time.Duration
+	pool   *bufPool
+	cork   *corker
 	shut   atomic.Bool // the connection is closed (closeConn)
 	closed atomic.Bool // OnClose ran
 	nowFn  func(uintptr) bool
