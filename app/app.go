@@ -146,7 +146,7 @@ func (a *App) wire(m *metrics.Metrics) (http.Handler, error) {
 	a.stats = rooms.NewReporter(a.sio, a.sio, a.log)
 	a.hub = rooms.NewHub(a.sio, streams, observed, a.log, m, a.stats)
 	book := presence.New(a.hub, nil)
-	m.Watch(a.sio.IO, a.sio, streams.Len)
+	m.Watch(a.sio.IO, a.sio, streams.Len, handlers.IsClientEvent)
 	var pub handlers.Publisher = a.hub
 	if text := os.Getenv(crashBeforePublishEnv); text != "" {
 		pub = crashBeforePublish{Publisher: a.hub, text: text}

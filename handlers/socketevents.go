@@ -30,6 +30,16 @@ const eventTimeout = 10 * time.Second
 // event's arguments after its name, its ack last if it asked for one.
 type eventHandler func(s *socket.Socket, sess *session, args []any)
 
+// IsClientEvent tells whether name is a client event of the contract,
+// one the server handles.
+func IsClientEvent(name string) bool {
+	switch name {
+	case EvSubscribe, EvUnsubscribe, EvMessage, EvUpdateStatus, EvTyping, EvAssign:
+		return true
+	}
+	return false
+}
+
 // handlers is every client event of the contract. It is built once per
 // server: a socket holds one listener (register), not one per event, as
 // an idle connection is what a server holds most of.

@@ -67,7 +67,7 @@ func startServer(t *testing.T) *server {
 	streams := rooms.NewStreams()
 	stats := rooms.NewReporter(sio, sio, log)
 	hub := rooms.NewHub(sio, streams, st, log, m, stats)
-	m.Watch(sio.IO, sio, streams.Len)
+	m.Watch(sio.IO, sio, streams.Len, handlers.IsClientEvent)
 	signer := auth.NewSigner([]byte("test-secret-0123456789abcdef"), nil)
 	router := handlers.New(handlers.Config{MaxMessageBytes: 1 << 20}, handlers.Deps{
 		Store: m.Store(st), Publisher: hub, Streams: streams, Signer: signer, APIKey: auth.NewAPIKey(apiKey), Log: log,

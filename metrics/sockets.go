@@ -17,12 +17,13 @@ const (
 // Watch counts the sockets of io's main namespace: connects, disconnects,
 // events in and out; and registers gauges read at scrape time: connected
 // sockets by transport, named rooms by kind, and SSE streams (sseStreams may
-// be nil). Call it once, before serving.
+// be nil). handled tells the event names the server handles; others are
+// counted as "other". Call it once, before serving.
 //
 // The listeners are attached on "connection", which the library fires
 // before it processes any packet the client sent after its CONNECT (both go
 // through the socket's task queue), so no incoming event is missed.
-func (m *Metrics) Watch(io *socket.Server, count rooms.Counter, sseStreams func() int) {
+func (m *Metrics) Watch(io *socket.Server, count rooms.Counter, sseStreams func() int, handled func(event string) bool) {
 	m.reg.MustRegister(&gauges{nsp: io.Sockets().Name(), count: count, sse: sseStreams})
 	_ = io.On("connection", func(args ...any) {
 		s, ok := args[0].(*socket.Socket)
@@ -32,7 +33,7 @@ func (m *Metrics) Watch(io *socket.Server, count rooms.Counter, sseStreams func(
 		nsp := s.Nsp().Name()
 		m.connects.WithLabelValues(nsp, transportOf(s)).Inc()
 		s.OnAny(func(args ...any) {
-			m.eventsIn.WithLabelValues(incomingName(s, args)).Inc()
+			m.eventsIn.WithLabelValues(incomingName(handled, args)).Inc()
 		})
 		s.OnAnyOutgoing(func(args ...any) {
 			if len(args) > 0 {
@@ -53,15 +54,15 @@ func (m *Metrics) Watch(io *socket.Server, count rooms.Counter, sseStreams func(
 	})
 }
 
-// incomingName is the event's name when the socket handles it, else
+// incomingName is the event's name when the server handles it, else
 // "other": a client chooses the names it sends, so they are not a bounded
 // label on their own.
-func incomingName(s *socket.Socket, args []any) string {
+func incomingName(handled func(string) bool, args []any) string {
 	if len(args) == 0 {
 		return other
 	}
 	name, ok := args[0].(string)
-	if !ok || socket.SOCKET_RESERVED_EVENTS.Has(name) || len(s.Listeners(name)) == 0 {
+	if !ok || socket.SOCKET_RESERVED_EVENTS.Has(name) || !handled(name) {
 		return other
 	}
 	return name
