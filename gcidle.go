@@ -26,18 +26,20 @@ type gcReading struct {
 
 // idleReclaim decides when to collect; step is called once per tick.
 type idleReclaim struct {
-	quietTicks int // ticks of little allocation before a collection
+	quietTicks int // idle ticks before a collection
+	gapTicks   int // ticks from one collection to the next, at least
 	last       gcReading
 	sinceGC    uint64 // bytes allocated since the last GC cycle
-	quiet      int    // consecutive quiet ticks
+	quiet      int    // consecutive idle ticks
 	burst      bool   // a busy tick since the last collection
+	since      int    // ticks since the last collection
 	started    bool
 }
 
 // step takes this tick's reading; true: collect now.
 func (r *idleReclaim) step(now gcReading) bool {
 	if !r.started {
-		r.last, r.started = now, true
+		r.last, r.started, r.since = now, true, r.gapTicks
 		return false
 	}
 	delta := now.allocs - r.last.allocs
@@ -47,21 +49,27 @@ func (r *idleReclaim) step(now gcReading) bool {
 		r.sinceGC += delta
 	}
 	r.last = now
-	// Quiet: less than 1/64 of the live heap (4 MiB at least) a tick, the
-	// trickle of heartbeats and a few events.
-	if delta > max(4<<20, now.live/64) {
+	r.since++
+	switch {
+	case delta > max(4<<20, now.live/64): // busy: a burst
 		r.quiet, r.burst = 0, true
 		return false
-	}
-	r.quiet++
-	// Worth it: garbage and free pages of at least 1/8 of the live heap
-	// (16 MiB at least), left by a burst: a steady trickle is the runtime's
-	// to collect. The runtime keeps free pages resident up to its heap
-	// goal, so a GC during the burst leaves them.
-	if !r.burst || r.quiet < r.quietTicks || r.sinceGC+now.free < max(16<<20, now.live/8) {
+	case delta > max(1<<20, now.live/256): // serving, not idle
+		r.quiet = 0
 		return false
 	}
-	r.sinceGC, r.burst = 0, false // once per burst
+	// Idle: little more than the heartbeats of the connections held.
+	r.quiet++
+	// Worth it: garbage and free pages of at least 1/8 of the live heap
+	// (16 MiB at least), left by a burst: a steady load is the runtime's
+	// to collect. The runtime keeps free pages resident up to its heap
+	// goal, so a GC during the burst leaves them. Never more often than
+	// gapTicks, whatever the traffic's shape: a collection marks the whole
+	// live heap.
+	if !r.burst || r.quiet < r.quietTicks || r.since < r.gapTicks || r.sinceGC+now.free < max(16<<20, now.live/8) {
+		return false
+	}
+	r.sinceGC, r.burst, r.since = 0, false, 0 // once per burst
 	return true
 }
 
@@ -94,14 +102,15 @@ func readGC(samples []metrics.Sample) gcReading {
 
 // reclaimWhenIdle runs until ctx ends: after quietFor of little
 // allocation following a burst, it collects once and returns the freed
-// memory to the OS. quietFor <= 0 turns it off.
+// memory to the OS, at most once in 30 s. quietFor <= 0 turns it off.
 func reclaimWhenIdle(ctx context.Context, quietFor time.Duration, log *slog.Logger) {
 	const tick = 250 * time.Millisecond
+	const gap = 30 * time.Second
 	if quietFor <= 0 {
 		return
 	}
 	samples := gcSamples()
-	r := idleReclaim{quietTicks: max(1, int(quietFor/tick))}
+	r := idleReclaim{quietTicks: max(1, int(quietFor/tick)), gapTicks: int(gap / tick)}
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {

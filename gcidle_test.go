@@ -17,6 +17,7 @@ func TestIdleReclaim(t *testing.T) {
 	}
 	busy := tick{allocMB: 100, live: 400 * mb}
 	quiet := tick{allocMB: 1, live: 400 * mb}
+	serving := tick{allocMB: 3, live: 400 * mb} // above idle, below busy
 	tests := []struct {
 		name  string
 		ticks []tick
@@ -29,6 +30,8 @@ func TestIdleReclaim(t *testing.T) {
 		{"the runtime collected the burst itself and kept its pages: once", []tick{busy, busy, {allocMB: 1, live: 400 * mb, freeMB: 60, gc: true},
 			{allocMB: 1, live: 400 * mb, freeMB: 60}}, []int{3}},
 		{"two bursts: twice", []tick{busy, quiet, quiet, quiet, busy, quiet, quiet}, []int{2, 6}},
+		{"two bursts within the gap: once", []tick{busy, quiet, quiet, busy, quiet, quiet}, []int{2}},
+		{"a burst, then steady serving: never", []tick{busy, serving, serving, serving, serving, serving}, nil},
 		{"a trickle: never", []tick{{allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb},
 			{allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}}, nil},
 		{"a small heap needs 16 MiB of garbage", []tick{{allocMB: 5, live: mb}, {allocMB: 5, live: mb}, {allocMB: 1, live: mb},
@@ -36,7 +39,7 @@ func TestIdleReclaim(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := idleReclaim{quietTicks: 2}
+			r := idleReclaim{quietTicks: 2, gapTicks: 4}
 			var now gcReading
 			r.step(now)
 			var got []int
