@@ -168,6 +168,17 @@
 //     handshakes ... each get their connect_error". A workaround needs a
 //     polling transport of ordercast's own whose Send keeps a second
 //     batch for the next GET, with the engine's drain bookkeeping.
+//  20. Present (v3.0.6). A polling request checks its session's transport
+//     (server.go Verify) and is then handed to the session's transport
+//     (HandleRequest: socket.Transport().OnRequest) without a lock; an
+//     upgrade completing in between hands the GET to the WebSocket
+//     transport, whose OnRequest does nothing: the request hangs until the
+//     client gives up. Node checks and hands over on one thread, and
+//     answers such a GET 400. ordercast's WebSocket transport answers it
+//     400 "Bad request" (wstransport.go OnRequest). Test: wstransport_test.go
+//     TestWSAnswersAnOvertakenPoll; under load, pollupgrade_test.go
+//     TestPollOvertakenByUpgrade had hung 1 to 2 times in 30 runs. Remove
+//     when the engine hands over under the check's lock.
 //
 // # The WebSocket transport
 //
@@ -185,17 +196,14 @@
 // socket did not take to a writer goroutine (the engine then keeps further
 // packets until "ready", and flushes them together), and returns the
 // buffer to the pool. The engine still makes the gorilla connection (its
-// 1 KB read and 1 KB write buffers are allocated by the engine's Upgrader):
-// ordercast reads frames through gorilla (masking, fragments, the read
-// limit) and writes them itself on its net.Conn, pongs and close replies
-// included. Tests: wstransport_test.go, wswrite_test.go, wscork_test.go; A/B:
-// wstransport_bench_test.go. Remove when the library's transport does the
-// same.
-//
-// Open: gorilla answers an over-size frame (ErrReadLimit) and protocol
-// errors with a close frame of its own, written beside ordercast's writer;
-// it can cut into a frame ordercast is writing at that moment, for a
-// connection that is being closed anyway.
+// Upgrader, with 1 KB read and write buffers); ordercast only lets it
+// upgrade, then reads frames itself too (wsread.go: masking, fragments,
+// control frames, the size limit, close codes), with no buffer and a
+// small stack while idle, and lets go of gorilla's connection once the
+// engine has initialized the transport (detach). Tests: wstransport_test.go,
+// wsread_test.go, wsframe_read_test.go (and FuzzParseFrame), wswrite_test.go,
+// wscork_test.go; A/B: wstransport_bench_test.go. Remove when the library's
+// transport does the same.
 //
 // The queue finalizer leak (pkg/queue) and Timer.Stop losing its signal,
 // documented for v3.0.2, are fixed in v3.0.6.

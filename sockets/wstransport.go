@@ -2,6 +2,7 @@ package sockets
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -112,6 +113,15 @@ func (t *wsTransport) detach() {
 
 func (*wsTransport) Name() string          { return transports.WEBSOCKET }
 func (*wsTransport) HandlesUpgrades() bool { return true }
+
+// OnRequest answers 400, as the engine answers any polling request after
+// an upgrade: the engine hands this transport a polling GET that the
+// upgrade overtook after the engine checked it (defect 20, doc.go).
+func (*wsTransport) OnRequest(ctx *types.HttpContext) {
+	ctx.ResponseHeaders().Set("Content-Type", "application/json")
+	_ = ctx.SetStatusCode(http.StatusBadRequest)
+	_, _ = ctx.Write([]byte(`{"code":3,"message":"Bad request"}`))
+}
 
 // DoClose sends a close frame after what is queued and closes the
 // connection (the library's transport closes it without one).

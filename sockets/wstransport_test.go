@@ -193,3 +193,26 @@ func TestWSLetsGoOfGorillaConn(t *testing.T) {
 		t.Fatalf("the session after: %v", err)
 	}
 }
+
+// A polling GET the engine hands to the WebSocket transport, because the
+// upgrade completed between the engine's check of the GET and its
+// hand-over (defect 20), is answered 400 as after any upgrade, instead of
+// hanging until the client gives up.
+func TestWSAnswersAnOvertakenPoll(t *testing.T) {
+	_, base, sessions := wsServer(t, wsConfig, nil, false)
+	_, es := dialWS(t, base, sessions)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling&sid="+es.Id(), nil)
+	ctx := types.NewHttpContext(rec, req)
+	wt := ownTransport(t, es)
+	done := make(chan struct{})
+	go func() { wt.OnRequest(ctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnRequest did not return")
+	}
+	if rec.Code != http.StatusBadRequest || rec.Body.String() != `{"code":3,"message":"Bad request"}` {
+		t.Fatalf("answered %d %q, want 400 Bad request", rec.Code, rec.Body.String())
+	}
+}
