@@ -50,10 +50,11 @@ FUZZ_handlers := FuzzCreateOrderBody FuzzStatusBody FuzzListQuery FuzzLastEventI
 	FuzzIdempotencyKey FuzzRequestHash
 FUZZ_auth     := FuzzStaffToken FuzzStaffTokenTamper FuzzTrackingToken
 FUZZ_orders   := FuzzValidateNewOrder FuzzCheckText
+FUZZ_sockets  := FuzzParseFrame
 
 fuzz:
-	@set -e; for pkg in handlers auth orders; do \
-	  case $$pkg in handlers) list="$(FUZZ_handlers)";; auth) list="$(FUZZ_auth)";; orders) list="$(FUZZ_orders)";; esac; \
+	@set -e; for pkg in handlers auth orders sockets; do \
+	  case $$pkg in handlers) list="$(FUZZ_handlers)";; auth) list="$(FUZZ_auth)";; orders) list="$(FUZZ_orders)";; sockets) list="$(FUZZ_sockets)";; esac; \
 	  for f in $$list; do echo "== $$pkg $$f"; go test ./$$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME); done; \
 	done
 
