@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/ordercast/ordercast/handlers"
@@ -44,7 +43,9 @@ type holdCreated struct {
 func (h holdCreated) OrderCreated(o orders.Order) {
 	if o.Customer == h.customer {
 		release := make(chan os.Signal, 1)
-		signal.Notify(release, syscall.SIGUSR1)
+		if sigs := holdReleaseSignals(); len(sigs) > 0 {
+			signal.Notify(release, sigs...)
+		}
 		h.log.Info("fault: holding", "order", o.ID)
 		select {
 		case <-release:
