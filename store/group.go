@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -165,6 +166,41 @@ func (g *appendGroup) commit(batch []*appendReq) {
 			}
 		}
 	}
+}
+
+// appendTx is one engine's transaction for a group of appends.
+type appendTx interface {
+	// lockOrder reads the order and locks it for the transaction;
+	// orders.ErrNotFound when there is none.
+	lockOrder(ctx context.Context, id string) (orders.Order, error)
+	insertEvent(ctx context.Context, e orders.Event) error
+	updateOrder(ctx context.Context, o orders.Order) error
+}
+
+// appendAll decides and writes each of reqs in tx, in order. A missing
+// order or a command's refusal is set on its request and writes nothing;
+// a failed statement is returned, and the caller commits nothing.
+func appendAll(ctx context.Context, tx appendTx, reqs []*appendReq) error {
+	for _, r := range reqs {
+		cur, err := tx.lockOrder(ctx, r.orderID)
+		if errors.Is(err, orders.ErrNotFound) {
+			r.err = orders.ErrNotFound
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !r.decideNext(cur, time.Now()) {
+			continue
+		}
+		if err := tx.insertEvent(ctx, r.ev); err != nil {
+			return err
+		}
+		if err := tx.updateOrder(ctx, r.o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decideNext runs r's command against cur (the order as locked in this

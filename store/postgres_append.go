@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -26,30 +25,34 @@ func (p *Postgres) appendBatch(ctx context.Context, reqs []*appendReq) (error, b
 		return err, false
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // after Commit: ErrTxClosed, ignored
-	for _, r := range reqs {
-		cur, err := scanPgOrder(tx.QueryRow(ctx, `SELECT `+pgOrderCols+` FROM orders WHERE id = $1 FOR UPDATE`, r.orderID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			r.err = orders.ErrNotFound
-			continue
-		}
-		if err != nil {
-			return err, false
-		}
-		if !r.decideNext(cur, time.Now()) {
-			continue
-		}
-		if err := insertPgEvent(ctx, tx, r.ev); err != nil {
-			return err, false
-		}
-		if _, err := tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4, awaiting_since = $5 WHERE id = $1`,
-			r.o.ID, r.o.LastSeq, r.o.UpdatedAt, string(r.o.Status), r.o.AwaitingSince); err != nil {
-			return err, false
-		}
+	if err := appendAll(ctx, pgAppendTx{tx}, reqs); err != nil {
+		return err, false
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return err, true
 	}
 	return nil, false
+}
+
+// pgAppendTx is appendTx on a PostgreSQL transaction (row locks: FOR UPDATE).
+type pgAppendTx struct{ tx pgx.Tx }
+
+func (t pgAppendTx) lockOrder(ctx context.Context, id string) (orders.Order, error) {
+	o, err := scanPgOrder(t.tx.QueryRow(ctx, `SELECT `+pgOrderCols+` FROM orders WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, orders.ErrNotFound
+	}
+	return o, err
+}
+
+func (t pgAppendTx) insertEvent(ctx context.Context, e orders.Event) error {
+	return insertPgEvent(ctx, t.tx, e)
+}
+
+func (t pgAppendTx) updateOrder(ctx context.Context, o orders.Order) error {
+	_, err := t.tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4, awaiting_since = $5 WHERE id = $1`,
+		o.ID, o.LastSeq, o.UpdatedAt, string(o.Status), o.AwaitingSince)
+	return err
 }
 
 func (p *Postgres) group() *appendGroup { return p.appends }

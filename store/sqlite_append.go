@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ordercast/ordercast/orders"
 )
@@ -25,33 +24,41 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 		return err, false
 	}
 	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxDone, ignored
-	locked := tx.StmtContext(ctx, s.stmts.lockedOrder)
-	insert := tx.StmtContext(ctx, s.stmts.insertEvent)
-	update := tx.StmtContext(ctx, s.stmts.updateOrder)
-	for _, r := range reqs {
-		cur, err := scanSQLiteOrder(locked.QueryRowContext(ctx, r.orderID))
-		if errors.Is(err, sql.ErrNoRows) {
-			r.err = orders.ErrNotFound
-			continue
-		}
-		if err != nil {
-			return err, false
-		}
-		if !r.decideNext(cur, time.Now()) {
-			continue
-		}
-		e, o := r.ev, r.o
-		if _, err := insert.ExecContext(ctx, e.OrderID, e.Seq, e.Type, string(e.Status), e.Note, e.By, e.From, e.Author, e.Text, sqliteTime(e.At)); err != nil {
-			return fmt.Errorf("insert event %d: %w", e.Seq, err), false
-		}
-		if _, err := update.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID); err != nil {
-			return err, false
-		}
+	at := sqliteAppendTx{
+		locked: tx.StmtContext(ctx, s.stmts.lockedOrder),
+		insert: tx.StmtContext(ctx, s.stmts.insertEvent),
+		update: tx.StmtContext(ctx, s.stmts.updateOrder),
+	}
+	if err := appendAll(ctx, at, reqs); err != nil {
+		return err, false
 	}
 	if err := tx.Commit(); err != nil {
 		return err, true
 	}
 	return nil, false
+}
+
+// sqliteAppendTx is appendTx on the write transaction's statements.
+type sqliteAppendTx struct{ locked, insert, update *sql.Stmt }
+
+func (t sqliteAppendTx) lockOrder(ctx context.Context, id string) (orders.Order, error) {
+	o, err := scanSQLiteOrder(t.locked.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, orders.ErrNotFound
+	}
+	return o, err
+}
+
+func (t sqliteAppendTx) insertEvent(ctx context.Context, e orders.Event) error {
+	if _, err := t.insert.ExecContext(ctx, e.OrderID, e.Seq, e.Type, string(e.Status), e.Note, e.By, e.From, e.Author, e.Text, sqliteTime(e.At)); err != nil {
+		return fmt.Errorf("insert event %d: %w", e.Seq, err)
+	}
+	return nil
+}
+
+func (t sqliteAppendTx) updateOrder(ctx context.Context, o orders.Order) error {
+	_, err := t.update.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID)
+	return err
 }
 
 func (s *SQLite) group() *appendGroup { return s.appends }
