@@ -14,6 +14,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import { startServer, freePort, makeSocket, tempDir, waitFor } from './harness.mjs';
+import { checkHTTP, checkSSE } from './contract.mjs';
 
 await import('../public/static/ordercast-client.js');
 const { OrderFeed } = globalThis.OrderCast;
@@ -159,14 +160,17 @@ export const oneTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
 
 /**
  * Read an SSE stream in the background: events land in `events` as
- * {id, event, data}. Closed by close() or after the suite.
+ * {id, event, data}, each checked against the contract; `ended` resolves
+ * when the server ends the stream. Closed by close() or after the suite.
  */
 export async function readSSE(url, headers = {}) {
   const ctrl = new AbortController();
   const res = await fetch(url, { headers, signal: ctrl.signal });
   if (res.status !== 200) throw new Error(`SSE ${url}: HTTP ${res.status} ${await res.text()}`);
+  const u = new URL(url);
+  checkHTTP({ method: 'GET', path: u.pathname + u.search, status: res.status, headers: res.headers, text: '', stream: true });
   const s = { events: [], close: () => ctrl.abort() };
-  (async () => {
+  s.ended = (async () => {
     const dec = new TextDecoder();
     let buf = '';
     for await (const chunk of res.body) {
@@ -180,7 +184,10 @@ export async function readSSE(url, headers = {}) {
           const m = /^(id|event|data): ?(.*)$/.exec(line);
           if (m) ev[m[1]] = m[1] === 'data' ? JSON.parse(m[2]) : m[2];
         }
-        if (ev.event) s.events.push(ev);
+        if (ev.event) {
+          checkSSE(ev.event, ev.data);
+          s.events.push(ev);
+        }
       }
     }
   })().catch(() => { /* aborted */ });

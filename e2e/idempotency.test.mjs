@@ -10,9 +10,9 @@ import path from 'node:path';
 import {
   startServer, api, httpLog, connect, waitFor, collect, emitAck, subscribe, cleanup,
 } from './harness.mjs';
-import { checkHTTP, checkSSE } from './contract.mjs';
+import { checkHTTP } from './contract.mjs';
 import {
-  need, tool, postgres, redisAt, SHARED_REDIS, pgSchema, startCluster, rand,
+  need, tool, postgres, redisAt, SHARED_REDIS, pgSchema, startCluster, rand, readSSE,
 } from './cluster-harness.mjs';
 
 after(cleanup);
@@ -53,37 +53,6 @@ async function assertLeftRoom({ on, writer, id, token, status, seq, cutOff }) {
 function assertError(res, status, code, what) {
   assert.equal(res.status, status, `${what}: HTTP ${res.status} ${res.text}`);
   assert.equal(res.body?.error?.code, code, `${what}: ${res.text}`);
-}
-
-/** An SSE stream whose end can be awaited (ended resolves when it closes). */
-async function openStream(url) {
-  const ctrl = new AbortController();
-  const res = await fetch(url, { signal: ctrl.signal });
-  assert.equal(res.status, 200, `SSE ${url}`);
-  const u = new URL(url);
-  checkHTTP({ method: 'GET', path: u.pathname + u.search, status: res.status, headers: res.headers, text: '', stream: true });
-  const s = { seqs: [], close: () => ctrl.abort() };
-  let first;
-  s.firstEvent = new Promise((r) => { first = r; });
-  s.ended = (async () => {
-    const dec = new TextDecoder();
-    let buf = '';
-    for await (const chunk of res.body) {
-      buf += dec.decode(chunk, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const id = /^id: (\d+)$/m.exec(block);
-        const event = /^event: (.*)$/m.exec(block);
-        const data = /^data: (.*)$/m.exec(block);
-        if (event && data) checkSSE(event[1], JSON.parse(data[1]));
-        if (id) { s.seqs.push(Number(id[1])); first(); }
-      }
-    }
-  })().catch(() => { /* aborted */ });
-  after(() => ctrl.abort());
-  return s;
 }
 
 test('a retry across a SIGKILL and restart replays the first answer and stores nothing twice', async () => {
@@ -200,8 +169,8 @@ test('two processes: a retry on B while A runs is in progress, then replayed; a 
   const revoked = collect(sock, 'order:access-revoked');
   const statuses = collect(sock, 'order:status');
   await subscribe(sock, id, old);
-  const stream = await openStream(`${b.url}/api/orders/${id}/stream?token=${old}`);
-  await within(stream.firstEvent, 10_000, 'the first SSE event on B');
+  const stream = await readSSE(`${b.url}/api/orders/${id}/stream?token=${old}`);
+  await waitFor(() => stream.events.length > 0, 10_000, 'the first SSE event on B');
 
   const re = await api(a, 'POST', `/api/orders/${id}/tracking-token`, withKey(`re-${rand()}`));
   assert.equal(re.status, 200, re.text);
