@@ -47,21 +47,7 @@ func TestPongBeforeItsPingTimeout(t *testing.T) {
 			}
 			defer ws.Close()
 			// Answer 5 PINGs; the session must stay open for them.
-			pongs := 0
-			deadline := time.Now().Add(10 * (tt.interval + tt.timeout))
-			for pongs < 5 {
-				_ = ws.SetReadDeadline(deadline)
-				_, b, err := ws.ReadMessage()
-				if err != nil {
-					break
-				}
-				if string(b) == "2" {
-					if ws.WriteMessage(websocket.TextMessage, []byte("3")) != nil {
-						break
-					}
-					pongs++
-				}
-			}
+			pongs := answerPings(ws, 5, time.Now().Add(10*(tt.interval+tt.timeout)))
 			if survived := pongs == 5; survived != tt.survives {
 				t.Fatalf("answered %d PINGs before the session closed; want it to survive: %v", pongs, tt.survives)
 			}
@@ -133,21 +119,7 @@ func TestFastPongs(t *testing.T) {
 				return
 			}
 			defer ws.Close()
-			pongs := 0
-			_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-			for pongs < 3 {
-				_, b, err := ws.ReadMessage()
-				if err != nil {
-					break
-				}
-				if string(b) == "2" {
-					if ws.WriteMessage(websocket.TextMessage, []byte("3")) != nil {
-						break
-					}
-					pongs++
-				}
-			}
-			closed <- pongs
+			closed <- answerPings(ws, 3, time.Now().Add(5*time.Second))
 		}()
 	}
 	lost := 0
@@ -159,4 +131,24 @@ func TestFastPongs(t *testing.T) {
 	if lost > 0 {
 		t.Fatalf("%d sessions of %d closed before their third PING (defect 18)", lost, sessions)
 	}
+}
+
+// answerPings answers up to n Engine.IO PINGs with PONGs, until deadline
+// or the session's end, and returns how many it answered.
+func answerPings(ws *websocket.Conn, n int, deadline time.Time) int {
+	pongs := 0
+	_ = ws.SetReadDeadline(deadline)
+	for pongs < n {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			break
+		}
+		if string(b) == "2" {
+			if ws.WriteMessage(websocket.TextMessage, []byte("3")) != nil {
+				break
+			}
+			pongs++
+		}
+	}
+	return pongs
 }
