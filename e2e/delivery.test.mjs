@@ -56,7 +56,10 @@ async function drop(sock, proxy) {
     proxy.cut();
     if (await gone) return;
   }
-  throw new Error('the client never noticed the cut');
+  // Say what the client was doing: connected through a connection the
+  // proxy does not hold, or reconnecting (each attempt cut), or given up.
+  throw new Error(`the client never noticed the cut (connected ${sock.connected}, active ${sock.active}, ` +
+    `engine ${sock.io.engine?.readyState}, transport ${sock.io.engine?.transport?.name}, reconnecting ${sock.io._reconnecting})`);
 }
 
 // A customer following one order with the documented OrderFeed helper.
