@@ -180,7 +180,7 @@ func (a *App) wire(m *metrics.Metrics) (http.Handler, error) {
 	deps := handlers.Deps{
 		Store: handlerStore, Publisher: pub, Streams: streams, Signer: a.signer, APIKey: auth.NewAPIKey(a.secrets.APIKey),
 		Sealer: sealer, Log: a.log, Checks: checks, Acks: m, Draining: a.draining, Stopping: a.stopping,
-		Socket: a.sio, Public: public.Files, Observe: m.HTTP, Desk: a.hub, Presence: book,
+		Socket: a.sio, Replies: a.sio, Public: public.Files, Observe: m.HTTP, Desk: a.hub, Presence: book,
 	}
 	if a.cfg.MetricsAddr == "" {
 		deps.Metrics = m.Handler()

@@ -67,6 +67,8 @@ type Deps struct {
 	Now func() time.Time
 	// Acks may be nil.
 	Acks AckObserver
+	// Replies may be nil: each ack is written at once.
+	Replies ReplyBatcher
 	// Desk and Presence may be nil when Publisher is a rooms.Hub (it is
 	// both the desk and the book's notifier).
 	Desk     Desk
@@ -207,7 +209,7 @@ func New(cfg Config, d Deps) *Router {
 	}
 
 	events := &socketEvents{act: act, signer: d.Signer, rate: cfg.EventRate, burst: cfg.EventBurst,
-		now: d.Now, acks: d.Acks, book: d.Presence, log: d.Log}
+		now: d.Now, acks: d.Acks, replies: d.Replies, book: d.Presence, log: d.Log}
 	events.events = events.handlers()
 	return &Router{Engine: r, events: events, limits: lim}
 }

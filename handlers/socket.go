@@ -20,16 +20,23 @@ type AckObserver interface {
 
 // socketEvents serve the Socket.IO namespace "/": the handshake's
 // credential, then every client event (socketevents.go).
+// ReplyBatcher writes the ack that reply writes to s together with the
+// acks of the events queued behind it on s (sockets.Server).
+type ReplyBatcher interface {
+	BatchReplies(s *socket.Socket, reply func())
+}
+
 type socketEvents struct {
-	act    *orderActions
-	signer *auth.Signer
-	rate   float64
-	burst  int
-	now    func() time.Time
-	acks   AckObserver // may be nil
-	book   Presence
-	log    *slog.Logger
-	events map[string]eventHandler // socketevents.go
+	act     *orderActions
+	signer  *auth.Signer
+	rate    float64
+	burst   int
+	now     func() time.Time
+	acks    AckObserver  // may be nil
+	replies ReplyBatcher // may be nil: each ack is written at once
+	book    Presence
+	log     *slog.Logger
+	events  map[string]eventHandler // socketevents.go
 }
 
 // session is what the server knows about one socket, kept in its Data.

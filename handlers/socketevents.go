@@ -70,7 +70,7 @@ func (h *socketEvents) register(s *socket.Socket, sess *session) {
 			return
 		}
 		_, ack := splitArgs(args[1:])
-		reply(h.observeAck("other", ack), ackError(h.log, "other", badRequest("unknown event")))
+		reply(h.wrapAck(s, "other", ack), ackError(h.log, "other", badRequest("unknown event")))
 	})
 }
 
@@ -82,7 +82,7 @@ func on[T any](h *socketEvents, event string,
 	fn func(ctx context.Context, s *socket.Socket, sess *session, in T) (map[string]any, error)) eventHandler {
 	return func(s *socket.Socket, sess *session, args []any) {
 		payload, ack := splitArgs(args)
-		ack = h.observeAck(event, ack)
+		ack = h.wrapAck(s, event, ack)
 		if ok, abusive := sess.limiter.Allow(); !ok {
 			if abusive {
 				h.log.Warn("socket disconnected for flooding", "sid", s.Id())
@@ -244,24 +244,36 @@ func decodePayload(p json.RawMessage, v any) error {
 	return decodeStrict(bytes.NewReader(p), v)
 }
 
-// observeAck wraps ack so that the Acks observer learns each result.
-func (h *socketEvents) observeAck(event string, ack socket.Ack) socket.Ack {
-	if ack == nil || h.acks == nil {
+// wrapAck wraps the ack of event on s: the Acks observer learns each
+// result, and the Replies batcher writes it with the acks of the events
+// queued behind it.
+func (h *socketEvents) wrapAck(s *socket.Socket, event string, ack socket.Ack) socket.Ack {
+	if ack == nil || (h.acks == nil && h.replies == nil) {
 		return ack
 	}
 	return func(args []any, err error) {
-		result := "ok"
-		if len(args) > 0 {
-			if v, ok := args[0].(map[string]any); ok && v["ok"] != true {
-				result = CodeInternal
-				if e, ok := v["error"].(*Error); ok {
-					result = e.Code
-				}
-			}
+		if h.acks != nil {
+			h.acks.Ack(event, ackResult(args))
 		}
-		h.acks.Ack(event, result)
-		ack(args, err)
+		if h.replies == nil {
+			ack(args, err)
+			return
+		}
+		h.replies.BatchReplies(s, func() { ack(args, err) })
 	}
+}
+
+// ackResult is "ok" or the error code of an ack's arguments.
+func ackResult(args []any) string {
+	if len(args) > 0 {
+		if v, ok := args[0].(map[string]any); ok && v["ok"] != true {
+			if e, ok := v["error"].(*Error); ok {
+				return e.Code
+			}
+			return CodeInternal
+		}
+	}
+	return "ok"
 }
 
 func reply(ack socket.Ack, v map[string]any) {

@@ -50,6 +50,8 @@ type Config struct {
 	// noCork: ordercast's transport writes every frame at once (A/B of
 	// wscork.go).
 	noCork bool
+	// noHold: BatchReplies writes each ack at once (A/B of wshold.go).
+	noHold bool
 }
 
 // Server is the Socket.IO server with ordercast's work-arounds applied.
@@ -65,6 +67,7 @@ type Server struct {
 	cork *corker
 	// encodes counts the packets the library encoded (Encodes).
 	encodes *atomic.Int64
+	noHold  bool
 }
 
 // Encodes counts the Socket.IO packets encoded so far: one per broadcast
@@ -101,7 +104,7 @@ func New(cfg Config) *Server {
 	encodes := new(atomic.Int64)
 	io := socket.NewServer(nil, options(cfg, wsCork, encodes))
 	s := &Server{IO: io, remote: cfg.Adapter != nil, foreign: cfg.Adapter != nil && cfg.ForeignPeers,
-		cork: cork, encodes: encodes}
+		cork: cork, encodes: encodes, noHold: cfg.noHold}
 	if s.foreign {
 		_ = io.On("connection", func(args ...any) {
 			if so, ok := args[0].(*socket.Socket); ok {

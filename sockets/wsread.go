@@ -135,6 +135,12 @@ func (t *wsTransport) releaseIfEmpty() {
 // and answers control frames; handled: at least one frame was.
 func (t *wsTransport) handleFrames() (handled bool, err error) {
 	r := &t.rd
+	held := false
+	defer func() {
+		if held {
+			t.releaseWrites()
+		}
+	}()
 	for r.buf != nil {
 		f, n, err := parseFrame((*r.buf)[r.start:], r.limit)
 		if err != nil {
@@ -144,6 +150,13 @@ func (t *wsTransport) handleFrames() (handled bool, err error) {
 			break
 		}
 		r.start += n
+		if !held && r.start < len(*r.buf) {
+			// More than this frame was read: the acks of the first
+			// messages, answered on another CPU while the rest are handed
+			// over, wait to go out with the others' (wshold.go).
+			t.holdWrites()
+			held = true
+		}
 		handled = true
 		if err := t.handleFrame(f); err != nil {
 			return handled, err

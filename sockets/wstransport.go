@@ -64,6 +64,7 @@ type wsTransport struct {
 	drains  int     // Sends written by writeLoop whose "drain" is owed
 	closing bool    // no more frames; close once pending is written
 	held    bool    // in the corker's list
+	holds   int     // BatchReplies holding the writes (wshold.go)
 	now     nowWriter
 }
 

@@ -69,7 +69,7 @@ func (t *wsTransport) deferWrite(buf *[]byte) {
 func (t *wsTransport) flushHeld() {
 	t.mu.Lock()
 	t.held = false
-	if t.writing || t.pending == nil || t.closing {
+	if t.writing || t.pending == nil || t.closing || t.holds > 0 {
 		t.mu.Unlock()
 		return
 	}
@@ -98,12 +98,13 @@ func (t *wsTransport) acquire() (*[]byte, bool) {
 	return t.pool.get(), true
 }
 
-// commit writes buf, or leaves it to writeLoop or to the corker (hold),
-// and unlocks t.mu. drain: the engine is owed a "drain" once buf is
-// written (a held buffer's at once: it is in order with the rest).
+// commit writes buf, or leaves it to writeLoop, to the corker (hold) or
+// to the last releaseWrites (wshold.go), and unlocks t.mu. drain: the
+// engine is owed a "drain" once buf is written (a held buffer's at once:
+// it is in order with the rest).
 func (t *wsTransport) commit(buf *[]byte, drain, hold bool) {
-	if hold && !t.writing && (t.held || t.cork.hold(t)) {
-		t.pending, t.held = buf, true
+	if t.keep(hold) {
+		t.pending = buf
 		t.mu.Unlock()
 		if drain {
 			t.Emit("drain")
@@ -148,6 +149,22 @@ func (t *wsTransport) commit(buf *[]byte, drain, hold bool) {
 	} else if drain {
 		t.Emit("drain")
 	}
+}
+
+// keep tells whether what commit has is kept back for now: while replies
+// are batched (holds), or, for broadcast frames (hold), while an emit runs
+// (the corker then lists t); t.mu is held.
+func (t *wsTransport) keep(hold bool) bool {
+	switch {
+	case t.writing || t.closing:
+		return false
+	case t.holds > 0:
+		return true
+	case hold && (t.held || t.cork.hold(t)):
+		t.held = true
+		return true
+	}
+	return false
 }
 
 // writeLoop writes what is pending until nothing is, then hands the write
