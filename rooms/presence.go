@@ -14,15 +14,27 @@ import (
 // burst of subscribes would cost the square of its size (bench/RESULTS.md).
 const PresenceWindow = 100 * time.Millisecond
 
+// presenceShare bounds the time spent telling presence: when telling one
+// window's changes took d, the next window lasts at least presenceShare×d,
+// so order:presence takes about a tenth of the server's time at most. It
+// matters for rooms of thousands of sockets (the benchmark's 10k
+// subscribers of the same orders, where each window's emits reached 100k
+// sockets and took 15% of the CPU of a burst of subscribes); an order's
+// room of a customer and a few staff is told within PresenceWindow.
+const presenceShare = 9
+
 // presenceBatch holds the newest counts of the orders changed in the
 // current window and emits them when it ends, one order at a time.
 type presenceBatch struct {
 	window time.Duration
 	emit   func(orderID string, c presence.Counts)
+	now    func() time.Time
+	after  func(time.Duration, func())
 
 	mu      sync.Mutex
 	pending map[string]presence.Counts
 	armed   bool
+	cost    time.Duration // of the last flush
 
 	// flushing keeps flushes one at a time, so that an order's counts go
 	// out in the order they changed even when emitting outlasts a window.
@@ -30,7 +42,8 @@ type presenceBatch struct {
 }
 
 func newPresenceBatch(window time.Duration, emit func(string, presence.Counts)) *presenceBatch {
-	return &presenceBatch{window: window, emit: emit, pending: map[string]presence.Counts{}}
+	return &presenceBatch{window: window, emit: emit, pending: map[string]presence.Counts{},
+		now: time.Now, after: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
 }
 
 func (b *presenceBatch) add(orderID string, c presence.Counts) {
@@ -39,7 +52,7 @@ func (b *presenceBatch) add(orderID string, c presence.Counts) {
 	b.pending[orderID] = c
 	if !b.armed {
 		b.armed = true
-		time.AfterFunc(b.window, b.flush)
+		b.after(max(b.window, presenceShare*b.cost), b.flush)
 	}
 }
 
@@ -50,7 +63,12 @@ func (b *presenceBatch) flush() {
 	pending := b.pending
 	b.pending, b.armed = map[string]presence.Counts{}, false
 	b.mu.Unlock()
+	start := b.now()
 	for id, c := range pending {
 		b.emit(id, c)
 	}
+	cost := b.now().Sub(start)
+	b.mu.Lock()
+	b.cost = cost
+	b.mu.Unlock()
 }

@@ -49,3 +49,34 @@ func TestPresenceBatch(t *testing.T) {
 		t.Fatalf("next window told %v", x)
 	}
 }
+
+// A window whose changes took long to tell stretches the next one to
+// presenceShare times that, and a quick one brings it back.
+func TestPresenceWindowFollowsItsCost(t *testing.T) {
+	clock := time.Unix(0, 0)
+	var each time.Duration
+	var window time.Duration
+	var flush func()
+	b := newPresenceBatch(100*time.Millisecond, func(string, presence.Counts) { clock = clock.Add(each) })
+	b.now = func() time.Time { return clock }
+	b.after = func(d time.Duration, f func()) { window, flush = d, f }
+
+	for i, tc := range []struct {
+		want   time.Duration // this window, after the previous flush
+		orders int           // changed in it
+		each   time.Duration // the time to tell each
+	}{
+		{want: 100 * time.Millisecond, orders: 2, each: 25 * time.Millisecond},
+		{want: presenceShare * 50 * time.Millisecond, orders: 1, each: time.Millisecond},
+		{want: 100 * time.Millisecond, orders: 1, each: time.Millisecond},
+	} {
+		each = tc.each
+		for o := range tc.orders {
+			b.add(string(rune('a'+o)), presence.Counts{Customers: 1})
+		}
+		if window != tc.want {
+			t.Errorf("window %d: %v, want %v", i, window, tc.want)
+		}
+		flush()
+	}
+}
