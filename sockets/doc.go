@@ -31,6 +31,7 @@
 //	wsframe.go      its frames, encoded straight into pooled write buffers
 //	wsnow_*.go      its non-blocking write(2) from the caller's goroutine
 //	wscork.go       broadcast frames of concurrent emits, one write each
+//	wshold.go       the acks of events sent together, one write
 //
 // # Library defects
 //
@@ -202,7 +203,7 @@
 // small stack while idle, and lets go of gorilla's connection once the
 // engine has initialized the transport (detach). Tests: wstransport_test.go,
 // wsread_test.go, wsframe_read_test.go (and FuzzParseFrame), wswrite_test.go,
-// wscork_test.go; A/B: wstransport_bench_test.go. Remove when the library's
+// wscork_test.go, wshold_test.go; A/B: wstransport_bench_test.go. Remove when the library's
 // transport does the same.
 //
 // The queue finalizer leak (pkg/queue) and Timer.Stop losing its signal,
