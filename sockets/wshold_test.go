@@ -40,12 +40,14 @@ func TestBatchRepliesOneWrite(t *testing.T) {
 					if i == 0 {
 						// The rest are queued behind this one before it
 						// acks: all read, and the reader done with them.
-						eventually(t, "every event received", func() bool {
+						if !within(func() bool {
 							wt := so.Conn().Transport().(*wsTransport)
 							wt.mu.Lock()
 							defer wt.mu.Unlock()
 							return received.Load() == events && wt.holds == 0
-						})
+						}) {
+							t.Error("the other events were not all read")
+						}
 					}
 					if i == 3 {
 						_ = s.IO.Local().To("r").Emit("b", i)

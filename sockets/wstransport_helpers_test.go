@@ -159,12 +159,21 @@ func readFrames(t *testing.T, ws *websocket.Conn, n int) []string {
 // eventually polls cond until it holds or 5 s have passed.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	if !within(cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// within polls cond until it holds (true) or 5 s have passed (false); for
+// goroutines other than the test's, which may not call t.Fatal.
+func within(cond func() bool) bool {
 	for deadline := time.Now().Add(5 * time.Second); !cond(); {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		}
 		time.Sleep(2 * time.Millisecond) // poll interval of a deadline wait
 	}
+	return true
 }
 
 // expectPong checks that a pong with data was read: the client's pong
