@@ -117,8 +117,13 @@ func (*wsTransport) HandlesUpgrades() bool { return true }
 
 // OnRequest answers 400, as the engine answers any polling request after
 // an upgrade: the engine hands this transport a polling GET that the
-// upgrade overtook after the engine checked it (defect 20, doc.go).
+// upgrade overtook after the engine checked it (defect 20, doc.go). The
+// engine also calls it with the transport's own handshake, whose
+// connection gorilla has taken over: nothing is written to that one.
 func (*wsTransport) OnRequest(ctx *types.HttpContext) {
+	if websocket.IsWebSocketUpgrade(ctx.Request()) {
+		return
+	}
 	ctx.ResponseHeaders().Set("Content-Type", "application/json")
 	_ = ctx.SetStatusCode(http.StatusBadRequest)
 	_, _ = ctx.Write([]byte(`{"code":3,"message":"Bad request"}`))

@@ -1,11 +1,14 @@
 package sockets
 
 import (
+	"bufio"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"weak"
@@ -214,5 +217,58 @@ func TestWSAnswersAnOvertakenPoll(t *testing.T) {
 	}
 	if rec.Code != http.StatusBadRequest || rec.Body.String() != `{"code":3,"message":"Bad request"}` {
 		t.Fatalf("answered %d %q, want 400 Bad request", rec.Code, rec.Body.String())
+	}
+}
+
+// hijackWatch counts what is written to a response after its connection
+// was hijacked: net/http drops it and logs a warning for each.
+type hijackWatch struct {
+	http.ResponseWriter
+	hijacked   atomic.Bool
+	afterwards *atomic.Int64
+}
+
+func (w *hijackWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.hijacked.Store(true)
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *hijackWatch) WriteHeader(code int) {
+	if w.hijacked.Load() {
+		w.afterwards.Add(1)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *hijackWatch) Write(b []byte) (int, error) {
+	if w.hijacked.Load() {
+		w.afterwards.Add(1)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// A WebSocket handshake writes nothing to the response once gorilla has
+// taken the connection over (OnRequest, called by the engine with the
+// handshake, answered it with a 400 that net/http dropped and logged: a
+// warning per connection).
+func TestWSHandshakeWritesNothingAfterHijack(t *testing.T) {
+	s := New(wsConfig)
+	var afterwards atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(&hijackWatch{ResponseWriter: w, afterwards: &afterwards}, r)
+	}))
+	t.Cleanup(func() { closeWithin(t, srv, s) })
+	base := srv.URL + "/socket.io/?EIO=4"
+	for _, url := range []string{wsURL(base), wsURL(base) + "&sid=unknown"} {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err == nil {
+			if err := expectFrame(ws, "0{"); err != nil {
+				t.Fatal(err)
+			}
+			_ = ws.Close()
+		}
+	}
+	if n := afterwards.Load(); n != 0 {
+		t.Fatalf("%d writes to hijacked responses, want 0", n)
 	}
 }
