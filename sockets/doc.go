@@ -176,10 +176,14 @@
 //     transport, whose OnRequest does nothing: the request hangs until the
 //     client gives up. Node checks and hands over on one thread, and
 //     answers such a GET 400. ordercast's WebSocket transport answers it
-//     400 "Bad request" (wstransport.go OnRequest). Test: wstransport_test.go
-//     TestWSAnswersAnOvertakenPoll; under load, pollupgrade_test.go
-//     TestPollOvertakenByUpgrade had hung 1 to 2 times in 30 runs. Remove
-//     when the engine hands over under the check's lock.
+//     400 "Bad request" (wstransport.go OnRequest), unless the request is
+//     the WebSocket handshake itself, which the engine hands to OnRequest
+//     too (a 400 there went to a hijacked connection: net/http dropped it
+//     and logged a warning per connection). Tests: wstransport_test.go
+//     TestWSAnswersAnOvertakenPoll, TestWSHandshakeWritesNothingAfterHijack;
+//     under load, pollupgrade_test.go TestPollOvertakenByUpgrade had hung 1
+//     to 2 times in 30 runs. Remove when the engine hands over under the
+//     check's lock.
 //
 // # The WebSocket transport
 //
