@@ -29,7 +29,9 @@ import (
 type Cache struct {
 	Store
 	head func(ctx context.Context, id string) (orderHead, error)
-	max  int // orders kept
+	// appendAt: Append deciding on the cached row (group.go appendAtHint).
+	appendAt func(ctx context.Context, id string, cmd orders.Command, hint orders.Order) (orders.Event, orders.Order, error)
+	max      int // orders kept
 
 	mu     sync.Mutex
 	lru    *list.List // of *cached, most recently used first
@@ -61,6 +63,11 @@ func NewCache(s Store, maxOrders int) *Cache {
 		head(ctx context.Context, id string) (orderHead, error)
 	}); ok {
 		c.head = h.head
+	}
+	if a, ok := s.(interface {
+		appendAt(ctx context.Context, id string, cmd orders.Command, hint orders.Order) (orders.Event, orders.Order, error)
+	}); ok {
+		c.appendAt = a.appendAt
 	}
 	return c
 }
@@ -103,7 +110,14 @@ func (c *Cache) CreateOrder(ctx context.Context, o orders.Order, tokenHash []byt
 
 // Append stores the event and caches it.
 func (c *Cache) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	ev, o, err := c.Store.Append(ctx, orderID, cmd)
+	var ev orders.Event
+	var o orders.Order
+	var err error
+	if hint, ok := c.hint(orderID); ok && c.appendAt != nil {
+		ev, o, err = c.appendAt(ctx, orderID, cmd, hint)
+	} else {
+		ev, o, err = c.Store.Append(ctx, orderID, cmd)
+	}
 	if err == nil {
 		c.mu.Lock()
 		e := c.entry(orderID, true)
@@ -114,6 +128,18 @@ func (c *Cache) Append(ctx context.Context, orderID string, cmd orders.Command) 
 		c.mu.Unlock()
 	}
 	return ev, o, err
+}
+
+// hint is the cached row of orderID, for an append to decide on without
+// reading the row; the store writes only if the row has not moved on.
+func (c *Cache) hint(orderID string) (orders.Order, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entry(orderID, false); e != nil && e.hasRow {
+		e.forward(e.tail()) // by the events other processes published
+		return copyOrder(e.row), true
+	}
+	return orders.Order{}, false
 }
 
 // Record caches an event that another process stored and published, for

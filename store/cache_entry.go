@@ -29,18 +29,26 @@ func (c *cached) tail() int64 {
 	return c.events[len(c.events)-1].Seq
 }
 
+// forward brings e's row forward by the cached events that follow it, up
+// to seq to at most.
+func (e *cached) forward(to int64) {
+	for e.row.LastSeq < to {
+		i := e.row.LastSeq + 1 - e.from()
+		if len(e.events) == 0 || i < 0 || i >= int64(len(e.events)) {
+			return
+		}
+		e.row.Apply(e.events[i])
+	}
+}
+
 // rowAt returns e's row as the store's head h describes it: the cached row
 // brought forward by cached events if need be. c.mu is held.
 func (c *Cache) rowAt(e *cached, h orderHead) (orders.Order, bool) {
 	if !e.hasRow || e.row.LastSeq > h.lastSeq {
 		return orders.Order{}, false
 	}
-	for e.row.LastSeq < h.lastSeq {
-		i := e.row.LastSeq + 1 - e.from()
-		if len(e.events) == 0 || i < 0 || i >= int64(len(e.events)) {
-			return orders.Order{}, false
-		}
-		e.row.Apply(e.events[i])
+	if e.forward(h.lastSeq); e.row.LastSeq != h.lastSeq {
+		return orders.Order{}, false
 	}
 	// Any change to an order's row moves updated_at; a row changed
 	// without an event is read again.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -203,6 +204,76 @@ func TestCacheRowChangesWithoutEvents(t *testing.T) {
 			}
 			if got, err := a.GetOrder(t.Context(), "row"); err != nil || got.Assignee == nil || *got.Assignee != sam {
 				t.Fatalf("GetOrder: %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+// An append through the cache decides on the cached row and skips reading
+// it while the row has not moved on; when another process moved it on, the
+// row decides: a transition the cached status allowed is refused, one it
+// refused is made, and an assignee another process set is the row's (the
+// next append knows it). Events relayed from another process bring the
+// cached row forward.
+func TestCacheAppendsOnItsRow(t *testing.T) {
+	for name, open := range twoProcesses(t) {
+		t.Run(name, func(t *testing.T) {
+			a, b := open()
+			group := a.Store.(interface{ group() *appendGroup }).group()
+			for _, id := range []string{"fresh", "moved-on", "refused-before", "assigned", "relayed"} {
+				create(t, a, id, t0) // a caches each row as placed
+			}
+			sam := "Sam"
+			if _, _, err := b.Append(t.Context(), "moved-on", moveTo(orders.Cancelled)); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := b.Append(t.Context(), "refused-before", moveTo(orders.Confirmed)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.SetAssignee(t.Context(), "assigned", &sam); err != nil {
+				t.Fatal(err)
+			}
+			relayed, _, err := b.Append(t.Context(), "relayed", moveTo(orders.Confirmed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Record(relayed) // as the node channel tells a
+			for _, tc := range []struct {
+				id      string
+				cmd     decide
+				seq     int64
+				err     error
+				atHint  bool
+				assigns *string
+			}{
+				{id: "fresh", cmd: moveTo(orders.Confirmed), seq: 2, atHint: true},
+				{id: "fresh", cmd: message("again"), seq: 3, atHint: true},
+				{id: "moved-on", cmd: moveTo(orders.Confirmed), err: orders.ErrInvalidTransition},
+				{id: "refused-before", cmd: moveTo(orders.Packed), seq: 3},
+				{id: "assigned", cmd: message("hello"), seq: 2, assigns: &sam},
+				{id: "assigned", cmd: message("again"), seq: 3, atHint: true, assigns: &sam},
+				{id: "relayed", cmd: moveTo(orders.Packed), seq: 3, atHint: true},
+			} {
+				before := group.atHint.Load()
+				ev, o, err := a.Append(t.Context(), tc.id, tc.cmd)
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("%s: err %v, want %v", tc.id, err, tc.err)
+				}
+				if err != nil {
+					continue
+				}
+				if ev.Seq != tc.seq || o.LastSeq != tc.seq {
+					t.Errorf("%s: event seq %d, order last seq %d; want %d", tc.id, ev.Seq, o.LastSeq, tc.seq)
+				}
+				if got := group.atHint.Load() - before; got != map[bool]int64{true: 1}[tc.atHint] {
+					t.Errorf("%s: %d appends written on the hint, want at hint %v", tc.id, got, tc.atHint)
+				}
+				if (o.Assignee == nil) != (tc.assigns == nil) || o.Assignee != nil && *o.Assignee != *tc.assigns {
+					t.Errorf("%s: assignee %v, want %v", tc.id, o.Assignee, tc.assigns)
+				}
+				if got, err := b.GetOrder(t.Context(), tc.id); err != nil || got.LastSeq != tc.seq {
+					t.Errorf("%s: the store holds last seq %d (%v), want %d", tc.id, got.LastSeq, err, tc.seq)
+				}
 			}
 		})
 	}

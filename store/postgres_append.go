@@ -14,7 +14,12 @@ import (
 // domain's rule); its refusal is returned wrapped. Appends that queue
 // meanwhile share the transaction (group.go).
 func (p *Postgres) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	return p.appends.append(ctx, orderID, cmd)
+	return p.appends.append(ctx, orderID, cmd, nil)
+}
+
+// appendAt is Append deciding against hint first (Cache).
+func (p *Postgres) appendAt(ctx context.Context, orderID string, cmd orders.Command, hint orders.Order) (orders.Event, orders.Order, error) {
+	return p.appends.append(ctx, orderID, cmd, &hint)
 }
 
 // appendBatch runs one group of appends in one transaction; the group
@@ -53,6 +58,15 @@ func (t pgAppendTx) updateOrder(ctx context.Context, o orders.Order) error {
 	_, err := t.tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4, awaiting_since = $5 WHERE id = $1`,
 		o.ID, o.LastSeq, o.UpdatedAt, string(o.Status), o.AwaitingSince)
 	return err
+}
+
+// updateOrderAt: UPDATE locks the row as FOR UPDATE would; a row another
+// transaction moved on is seen at its new last_seq and not updated.
+func (t pgAppendTx) updateOrderAt(ctx context.Context, o orders.Order, was int64) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4, awaiting_since = $5
+		WHERE id = $1 AND last_seq = $6 AND assignee IS NOT DISTINCT FROM $7`,
+		o.ID, o.LastSeq, o.UpdatedAt, string(o.Status), o.AwaitingSince, was, o.Assignee)
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 func (p *Postgres) group() *appendGroup { return p.appends }

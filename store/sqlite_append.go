@@ -14,7 +14,12 @@ import (
 // rule); its refusal is returned wrapped. Appends that queue meanwhile
 // share the transaction (group.go).
 func (s *SQLite) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	return s.appends.append(ctx, orderID, cmd)
+	return s.appends.append(ctx, orderID, cmd, nil)
+}
+
+// appendAt is Append deciding against hint first (Cache).
+func (s *SQLite) appendAt(ctx context.Context, orderID string, cmd orders.Command, hint orders.Order) (orders.Event, orders.Order, error) {
+	return s.appends.append(ctx, orderID, cmd, &hint)
 }
 
 // appendBatch runs one group of appends in one write transaction.
@@ -28,6 +33,7 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 		locked: tx.StmtContext(ctx, s.stmts.lockedOrder),
 		insert: tx.StmtContext(ctx, s.stmts.insertEvent),
 		update: tx.StmtContext(ctx, s.stmts.updateOrder),
+		at:     tx.StmtContext(ctx, s.stmts.updateOrderAt),
 	}
 	if err := appendAll(ctx, at, reqs); err != nil {
 		return err, false
@@ -39,7 +45,7 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 }
 
 // sqliteAppendTx is appendTx on the write transaction's statements.
-type sqliteAppendTx struct{ locked, insert, update *sql.Stmt }
+type sqliteAppendTx struct{ locked, insert, update, at *sql.Stmt }
 
 func (t sqliteAppendTx) lockOrder(ctx context.Context, id string) (orders.Order, error) {
 	o, err := scanSQLiteOrder(t.locked.QueryRowContext(ctx, id))
@@ -59,6 +65,15 @@ func (t sqliteAppendTx) insertEvent(ctx context.Context, e orders.Event) error {
 func (t sqliteAppendTx) updateOrder(ctx context.Context, o orders.Order) error {
 	_, err := t.update.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID)
 	return err
+}
+
+func (t sqliteAppendTx) updateOrderAt(ctx context.Context, o orders.Order, was int64) (bool, error) {
+	res, err := t.at.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID, was, o.Assignee)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 func (s *SQLite) group() *appendGroup { return s.appends }

@@ -19,10 +19,12 @@ type sqliteStmts struct {
 	lockedOrder *sql.Stmt // write: the order Append builds on
 	insertEvent *sql.Stmt // write
 	updateOrder *sql.Stmt // write: Append's new last_seq, updated_at, status
-	getOrder    *sql.Stmt // read
-	orderHash   *sql.Stmt // read: order and token hash
-	head        *sql.Stmt // read: what a cached order is checked against
-	events      *sql.Stmt // read
+	// updateOrderAt: the same, if last_seq is still the one decided on
+	updateOrderAt *sql.Stmt
+	getOrder      *sql.Stmt // read
+	orderHash     *sql.Stmt // read: order and token hash
+	head          *sql.Stmt // read: what a cached order is checked against
+	events        *sql.Stmt // read
 	// lists holds ListOrders' statements by query text: listSQL has a few
 	// shapes (filters, cursor kind), each prepared on its first use.
 	listMu sync.Mutex
@@ -75,6 +77,7 @@ func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
 		{write, &st.lockedOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ?`},
+		{write, &st.updateOrderAt, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ? AND last_seq = ? AND assignee IS ?`},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash, token_version FROM orders WHERE id = ?`},
 		{read, &st.head, `SELECT last_seq, updated_at, token_hash, token_version, assignee FROM orders WHERE id = ?`},
