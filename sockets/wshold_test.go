@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
@@ -58,14 +60,7 @@ func TestBatchRepliesOneWrite(t *testing.T) {
 			})
 			ws, es := dialWS(t, base, sessions)
 			_ = es.On("packet", func(...any) { received.Add(1) })
-			if err := ws.WriteMessage(1, []byte("40")); err != nil {
-				t.Fatal(err)
-			}
-			if err := expectFrame(ws, "40{"); err != nil {
-				t.Fatal(err)
-			}
-			wt := ownTransport(t, es)
-			eventually(t, "the CONNECT write", func() bool { return idle(wt) })
+			wt := connectMain(t, ws, es)
 			received.Store(0)
 
 			var batch []byte
@@ -113,19 +108,13 @@ func TestBatchRepliesReleasedOnDisconnect(t *testing.T) {
 	sockets := make(chan *socket.Socket, 1)
 	_ = s.IO.On("connection", func(args ...any) { sockets <- args[0].(*socket.Socket) })
 	ws, es := dialWS(t, base, sessions)
-	if err := ws.WriteMessage(1, []byte("40")); err != nil {
-		t.Fatal(err)
-	}
-	if err := expectFrame(ws, "40{"); err != nil {
-		t.Fatal(err)
-	}
+	wt := connectMain(t, ws, es)
 	var so *socket.Socket
 	select {
 	case so = <-sockets:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no socket")
 	}
-	wt := ownTransport(t, es)
 	done := make(chan struct{})
 	so.Enqueue(func() {
 		defer close(done)
@@ -165,14 +154,7 @@ func TestBatchRepliesHeldWhileReading(t *testing.T) {
 		})
 	})
 	ws, es := dialWS(t, base, sessions)
-	if err := ws.WriteMessage(1, []byte("40")); err != nil {
-		t.Fatal(err)
-	}
-	if err := expectFrame(ws, "40{"); err != nil {
-		t.Fatal(err)
-	}
-	wt := ownTransport(t, es)
-	eventually(t, "the CONNECT write", func() bool { return idle(wt) })
+	connectMain(t, ws, es)
 	var packets atomic.Int64
 	var during int64 = -1
 	before := w.n.Load()
@@ -199,4 +181,19 @@ func TestBatchRepliesHeldWhileReading(t *testing.T) {
 	if during != 0 {
 		t.Errorf("%d writes while the reader handed over the second event, want 0", during)
 	}
+}
+
+// connectMain joins "/" on ws and waits until the CONNECT reply is written:
+// the transport is idle, holding nothing.
+func connectMain(t *testing.T, ws *websocket.Conn, es engine.Socket) *wsTransport {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+		t.Fatal(err)
+	}
+	if err := expectFrame(ws, "40{"); err != nil {
+		t.Fatal(err)
+	}
+	wt := ownTransport(t, es)
+	eventually(t, "the CONNECT write", func() bool { return idle(wt) })
+	return wt
 }
