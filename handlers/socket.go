@@ -18,14 +18,14 @@ type AckObserver interface {
 	Ack(event, result string)
 }
 
-// socketEvents serve the Socket.IO namespace "/": the handshake's
-// credential, then every client event (socketevents.go).
 // ReplyBatcher writes the ack that reply writes to s together with the
 // acks of the events queued behind it on s (sockets.Server).
 type ReplyBatcher interface {
 	BatchReplies(s *socket.Socket, reply func())
 }
 
+// socketEvents serve the Socket.IO namespace "/": the handshake's
+// credential, then every client event (socketevents.go).
 type socketEvents struct {
 	act     *orderActions
 	signer  *auth.Signer

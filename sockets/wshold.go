@@ -48,9 +48,5 @@ func (t *wsTransport) holdWrites() {
 func (t *wsTransport) releaseWrites() {
 	t.mu.Lock()
 	t.holds--
-	if t.holds > 0 || t.held || t.writing || t.closing || t.pending == nil {
-		t.mu.Unlock()
-		return
-	}
-	t.commit(t.pending, false, false)
+	t.writeKept()
 }

@@ -69,7 +69,13 @@ func (t *wsTransport) deferWrite(buf *[]byte) {
 func (t *wsTransport) flushHeld() {
 	t.mu.Lock()
 	t.held = false
-	if t.writing || t.pending == nil || t.closing || t.holds > 0 {
+	t.writeKept()
+}
+
+// writeKept writes what was kept back once neither the corker nor a
+// hold (wshold.go) keeps it any more; t.mu is held, and unlocked.
+func (t *wsTransport) writeKept() {
+	if t.held || t.holds > 0 || t.writing || t.closing || t.pending == nil {
 		t.mu.Unlock()
 		return
 	}

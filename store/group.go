@@ -186,10 +186,10 @@ type appendTx interface {
 	// orders.ErrNotFound when there is none.
 	lockOrder(ctx context.Context, id string) (orders.Order, error)
 	insertEvent(ctx context.Context, e orders.Event) error
-	updateOrder(ctx context.Context, o orders.Order) error
-	// updateOrderAt updates the order as updateOrder does, only if its
-	// last_seq is still was and its assignee (which changes without an
-	// event) still o's, locking it; ok false: it is not, nothing written.
+	// updateOrderAt writes o's last_seq, updated_at, status and
+	// awaiting_since if the row's last_seq is still was and its assignee
+	// (which changes without an event) still o's, locking the row; ok
+	// false: it is not, and nothing was written.
 	updateOrderAt(ctx context.Context, o orders.Order, was int64) (ok bool, err error)
 }
 
@@ -217,8 +217,10 @@ func appendAll(ctx context.Context, tx appendTx, reqs []*appendReq) error {
 		if err := tx.insertEvent(ctx, r.ev); err != nil {
 			return err
 		}
-		if err := tx.updateOrder(ctx, r.o); err != nil {
+		if ok, err := tx.updateOrderAt(ctx, r.o, cur.LastSeq); err != nil {
 			return err
+		} else if !ok {
+			return fmt.Errorf("order %s changed while locked", r.orderID)
 		}
 	}
 	return nil

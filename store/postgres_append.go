@@ -54,12 +54,6 @@ func (t pgAppendTx) insertEvent(ctx context.Context, e orders.Event) error {
 	return insertPgEvent(ctx, t.tx, e)
 }
 
-func (t pgAppendTx) updateOrder(ctx context.Context, o orders.Order) error {
-	_, err := t.tx.Exec(ctx, `UPDATE orders SET last_seq = $2, updated_at = $3, status = $4, awaiting_since = $5 WHERE id = $1`,
-		o.ID, o.LastSeq, o.UpdatedAt, string(o.Status), o.AwaitingSince)
-	return err
-}
-
 // updateOrderAt: UPDATE locks the row as FOR UPDATE would; a row another
 // transaction moved on is seen at its new last_seq and not updated.
 func (t pgAppendTx) updateOrderAt(ctx context.Context, o orders.Order, was int64) (bool, error) {

@@ -29,13 +29,12 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 		return err, false
 	}
 	defer func() { _ = tx.Rollback() }() // after Commit: ErrTxDone, ignored
-	at := sqliteAppendTx{
+	stmts := sqliteAppendTx{
 		locked: tx.StmtContext(ctx, s.stmts.lockedOrder),
 		insert: tx.StmtContext(ctx, s.stmts.insertEvent),
-		update: tx.StmtContext(ctx, s.stmts.updateOrder),
-		at:     tx.StmtContext(ctx, s.stmts.updateOrderAt),
+		update: tx.StmtContext(ctx, s.stmts.updateOrderAt),
 	}
-	if err := appendAll(ctx, at, reqs); err != nil {
+	if err := appendAll(ctx, stmts, reqs); err != nil {
 		return err, false
 	}
 	if err := tx.Commit(); err != nil {
@@ -45,7 +44,7 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (error, boo
 }
 
 // sqliteAppendTx is appendTx on the write transaction's statements.
-type sqliteAppendTx struct{ locked, insert, update, at *sql.Stmt }
+type sqliteAppendTx struct{ locked, insert, update *sql.Stmt }
 
 func (t sqliteAppendTx) lockOrder(ctx context.Context, id string) (orders.Order, error) {
 	o, err := scanSQLiteOrder(t.locked.QueryRowContext(ctx, id))
@@ -62,13 +61,8 @@ func (t sqliteAppendTx) insertEvent(ctx context.Context, e orders.Event) error {
 	return nil
 }
 
-func (t sqliteAppendTx) updateOrder(ctx context.Context, o orders.Order) error {
-	_, err := t.update.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID)
-	return err
-}
-
 func (t sqliteAppendTx) updateOrderAt(ctx context.Context, o orders.Order, was int64) (bool, error) {
-	res, err := t.at.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID, was, o.Assignee)
+	res, err := t.update.ExecContext(ctx, o.LastSeq, sqliteTime(o.UpdatedAt), string(o.Status), sqliteTimeOrNull(o.AwaitingSince), o.ID, was, o.Assignee)
 	if err != nil {
 		return false, err
 	}

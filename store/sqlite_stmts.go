@@ -18,8 +18,8 @@ type sqliteStmts struct {
 	createOrder *sql.Stmt // write
 	lockedOrder *sql.Stmt // write: the order Append builds on
 	insertEvent *sql.Stmt // write
-	updateOrder *sql.Stmt // write: Append's new last_seq, updated_at, status
-	// updateOrderAt: the same, if last_seq is still the one decided on
+	// updateOrderAt: Append's new last_seq, updated_at, status, if the
+	// row is still at the one decided on (write)
 	updateOrderAt *sql.Stmt
 	getOrder      *sql.Stmt // read
 	orderHash     *sql.Stmt // read: order and token hash
@@ -32,7 +32,7 @@ type sqliteStmts struct {
 }
 
 func (st *sqliteStmts) all() []*sql.Stmt {
-	all := []*sql.Stmt{st.createOrder, st.lockedOrder, st.insertEvent, st.updateOrder,
+	all := []*sql.Stmt{st.createOrder, st.lockedOrder, st.insertEvent, st.updateOrderAt,
 		st.getOrder, st.orderHash, st.head, st.events}
 	st.listMu.Lock()
 	defer st.listMu.Unlock()
@@ -76,7 +76,6 @@ func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
 			ON CONFLICT (id) DO NOTHING`},
 		{write, &st.lockedOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{write, &st.updateOrder, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ?`},
 		{write, &st.updateOrderAt, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ? AND last_seq = ? AND assignee IS ?`},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash, token_version FROM orders WHERE id = ?`},
