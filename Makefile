@@ -26,8 +26,10 @@ build: assets
 run: build
 	./$(BIN) serve --demo --shutdown-delay 0
 
-# Everything: the Go checks and tests, then the end-to-end suites.
-test: test-go test-e2e
+# Everything: the Go checks and tests, then the end-to-end suites. The
+# npm packages come first, so that the Go tests that drive the real
+# socket.io-client (metrics/session_test.go) run instead of skipping.
+test: deps test-go test-e2e
 
 # Go alone: needs no Node (the pages then say the client bundle is missing).
 test-go:
