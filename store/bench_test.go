@@ -11,7 +11,7 @@ import (
 // when absent).
 func benchEngines(b *testing.B) map[string]func() Store {
 	return map[string]func() Store{
-		"sqlite": func() Store { return openSQLite(b, filepath.Join(b.TempDir(), "bench.db")) },
+		"sqlite": func() Store { return mustSQLite(b, filepath.Join(b.TempDir(), "bench.db")) },
 		"postgres": func() Store {
 			return openPostgres(b, postgresSchema(b, postgresURL(b)))
 		},

@@ -15,13 +15,18 @@ import (
 // use in memory, bounded (least recently used orders go first), so that a
 // subscribe reads one short row instead of the row and the events.
 //
-// It is correct with several processes on one database because it holds
-// only what the store has committed (what Append and CreateOrder returned,
-// what the store read, events another process published: Record) and is
-// trusted only as far as the store says:
+// It holds only what the store has committed (what its writes returned,
+// what the store read, events another process published: Record).
+//
+// In front of a store that is this process's alone (SQLite, which locks
+// its file), every write goes through the cache, so an order's row and
+// token hash are served from memory while no write to it is in flight
+// and none overlapped another since the row last matched the store
+// (cache_writes.go). Anything else is trusted only as far as the store
+// says, which keeps it correct with several processes on one database:
 //   - a cached row is served only when the store's last seq and update
-//     time for it match (one primary-key read of three columns, which also
-//     brings the token's hash, never cached: a new token counts at once);
+//     time for it match (one primary-key read of a few columns, which also
+//     brings the token's hash, so a new token counts at once);
 //   - Events always reads the store; EventsSince answers from memory only
 //     when the cached events reach back to since and up to the seq the
 //     caller read from the store. Anything short of that reads the store,
@@ -31,7 +36,8 @@ type Cache struct {
 	head func(ctx context.Context, id string) (orderHead, error)
 	// appendAt: Append deciding on the cached row (group.go appendAtHint).
 	appendAt func(ctx context.Context, id string, cmd orders.Command, hint orders.Order) (orders.Event, orders.Order, error)
-	max      int // orders kept
+	max      int  // orders kept
+	sole     bool // no other process writes the store: entries can be trusted
 
 	mu     sync.Mutex
 	lru    *list.List // of *cached, most recently used first
@@ -69,6 +75,9 @@ func NewCache(s Store, maxOrders int) *Cache {
 	}); ok {
 		c.appendAt = a.appendAt
 	}
+	if w, ok := s.(interface{ soleWriter() bool }); ok {
+		c.sole = w.soleWriter()
+	}
 	return c
 }
 
@@ -77,7 +86,8 @@ func NewCache(s Store, maxOrders int) *Cache {
 func (c *Cache) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
 
 // entry returns id's entry, made most recently used; create makes it when
-// missing (evicting the least recently used beyond max). c.mu is held.
+// missing (evicting the least recently used beyond max, but none with a
+// write in flight). c.mu is held.
 func (c *Cache) entry(id string, create bool) *cached {
 	if el, ok := c.byID[id]; ok {
 		c.lru.MoveToFront(el)
@@ -88,78 +98,26 @@ func (c *Cache) entry(id string, create bool) *cached {
 	}
 	e := &cached{id: id}
 	c.byID[id] = c.lru.PushFront(e)
-	for c.lru.Len() > c.max {
-		last := c.lru.Back()
-		c.lru.Remove(last)
-		delete(c.byID, last.Value.(*cached).id)
+	for el := c.lru.Back(); el != nil && c.lru.Len() > c.max; {
+		prev := el.Prev()
+		if old := el.Value.(*cached); old.writes == 0 {
+			c.lru.Remove(el)
+			delete(c.byID, old.id)
+		}
+		el = prev
 	}
 	return e
 }
 
-// CreateOrder stores the order and caches it with its first event.
-func (c *Cache) CreateOrder(ctx context.Context, o orders.Order, tokenHash []byte, first orders.Event) (orders.Order, orders.Event, error) {
-	o, first, err := c.Store.CreateOrder(ctx, o, tokenHash, first)
-	if err == nil {
-		c.mu.Lock()
-		e := c.entry(o.ID, true)
-		e.row, e.hasRow, e.events = o, true, []orders.Event{first}
-		c.mu.Unlock()
-	}
-	return o, first, err
-}
-
-// Append stores the event and caches it.
-func (c *Cache) Append(ctx context.Context, orderID string, cmd orders.Command) (orders.Event, orders.Order, error) {
-	var ev orders.Event
-	var o orders.Order
-	var err error
-	if hint, ok := c.hint(orderID); ok && c.appendAt != nil {
-		ev, o, err = c.appendAt(ctx, orderID, cmd, hint)
-	} else {
-		ev, o, err = c.Store.Append(ctx, orderID, cmd)
-	}
-	if err == nil {
-		c.mu.Lock()
-		e := c.entry(orderID, true)
-		c.merge(e, []orders.Event{ev})
-		if !e.hasRow || e.row.LastSeq < o.LastSeq {
-			e.row, e.hasRow = o, true
-		}
-		c.mu.Unlock()
-	}
-	return ev, o, err
-}
-
-// hint is the cached row of orderID, for an append to decide on without
-// reading the row; the store writes only if the row has not moved on.
-func (c *Cache) hint(orderID string) (orders.Order, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entry(orderID, false); e != nil && e.hasRow {
-		e.forward(e.tail()) // by the events other processes published
-		return copyOrder(e.row), true
-	}
-	return orders.Order{}, false
-}
-
-// Record caches an event that another process stored and published, for
-// an order in the cache.
-func (c *Cache) Record(ev orders.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entry(ev.OrderID, false); e != nil {
-		c.merge(e, []orders.Event{ev})
-	}
-}
-
-// GetOrder returns the order, from memory when the store's head matches.
+// GetOrder returns the order, from memory when trusted or when the store's
+// head matches.
 func (c *Cache) GetOrder(ctx context.Context, id string) (orders.Order, error) {
 	o, _, err := c.order(ctx, id, false)
 	return o, err
 }
 
-// OrderWithTokenHash returns the order and its token's hash, read from the
-// store every time.
+// OrderWithTokenHash returns the order and its token's hash (callers must
+// not modify it), from memory only when the entry is trusted.
 func (c *Cache) OrderWithTokenHash(ctx context.Context, id string) (orders.Order, []byte, error) {
 	return c.order(ctx, id, true)
 }
@@ -167,7 +125,17 @@ func (c *Cache) OrderWithTokenHash(ctx context.Context, id string) (orders.Order
 func (c *Cache) order(ctx context.Context, id string, withHash bool) (orders.Order, []byte, error) {
 	c.mu.Lock()
 	e := c.entry(id, false)
+	if e != nil && c.sole && e.trusted && e.writes == 0 {
+		o, hash := copyOrder(e.row), e.tokenHash
+		c.mu.Unlock()
+		c.hits.Add(1)
+		return o, hash, nil
+	}
 	hasRow := e != nil && e.hasRow
+	var gen uint64 // writes to the order so far (cache_writes.go)
+	if e != nil {
+		gen = e.gen
+	}
 	c.mu.Unlock()
 	if hasRow && c.head != nil {
 		h, err := c.head(ctx, id)
@@ -176,6 +144,9 @@ func (c *Cache) order(ctx context.Context, id string, withHash bool) (orders.Ord
 		}
 		c.mu.Lock()
 		o, ok := c.rowAt(e, h)
+		if ok {
+			c.settle(e, gen, o, h.tokenHash)
+		}
 		c.mu.Unlock()
 		if ok {
 			c.hits.Add(1)
@@ -195,6 +166,9 @@ func (c *Cache) order(ctx context.Context, id string, withHash bool) (orders.Ord
 		return o, hash, err
 	}
 	c.mu.Lock()
+	if withHash && e != nil {
+		c.settle(e, gen, o, hash)
+	}
 	e = c.entry(id, true)
 	if !e.hasRow || e.row.LastSeq <= o.LastSeq {
 		e.row, e.hasRow = o, true

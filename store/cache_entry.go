@@ -13,6 +13,13 @@ type cached struct {
 	row    orders.Order
 	hasRow bool
 	events []orders.Event
+	// trusted: row and tokenHash are the store's, served without reading
+	// it; writes in flight and gen, bumped as each begins and ends, tell a
+	// write or a read that ran alone (cache_writes.go).
+	trusted   bool
+	tokenHash []byte
+	writes    int
+	gen       uint64
 }
 
 func (c *cached) from() int64 {

@@ -10,12 +10,46 @@ import (
 	"github.com/ordercast/ordercast/orders"
 )
 
-// The whole conformance suite holds with the cache in front of each engine.
+// The whole conformance suite holds with the cache in front of each
+// engine: on SQLite with the file locked (the cache trusts its entries;
+// the cases that need a second process on the file skip, as the lock
+// refuses one) and shared (it checks them against the file, as with
+// PostgreSQL).
 func TestSQLiteCacheConformance(t *testing.T) {
-	runConformance(t, func(t *testing.T) func() storeUnderTest {
-		path := filepath.Join(t.TempDir(), "ordercast.db")
-		return func() storeUnderTest { return NewCache(openSQLite(t, path), 1000) }
+	t.Run("sole", func(t *testing.T) {
+		runConformance(t, func(t *testing.T) func() storeUnderTest {
+			path := filepath.Join(t.TempDir(), "ordercast.db")
+			var open *oneProcess
+			return func() storeUnderTest {
+				if open != nil && !open.closed {
+					t.Skip("needs a second process on the file, which its lock refuses; the shared run has it")
+				}
+				c := NewCache(mustSQLite(t, path), 1000)
+				if !c.sole {
+					t.Fatal("a cache in front of a locked SQLite file does not trust its entries")
+				}
+				open = &oneProcess{Cache: c}
+				return open
+			}
+		})
 	})
+	t.Run("shared", func(t *testing.T) {
+		runConformance(t, func(t *testing.T) func() storeUnderTest {
+			path := filepath.Join(t.TempDir(), "ordercast.db")
+			return func() storeUnderTest { return NewCache(sharedSQLite(t, path), 1000) }
+		})
+	})
+}
+
+// oneProcess is a cache whose Close is seen.
+type oneProcess struct {
+	*Cache
+	closed bool
+}
+
+func (p *oneProcess) Close() error {
+	p.closed = true
+	return p.Cache.Close()
 }
 
 func TestPostgresCacheConformance(t *testing.T) {
@@ -26,8 +60,19 @@ func TestPostgresCacheConformance(t *testing.T) {
 	})
 }
 
-func openSQLite(t testing.TB, path string) *SQLite {
-	s, err := OpenSQLite(t.Context(), path)
+// mustSQLite opens the file for this test alone, as the server does.
+func mustSQLite(t testing.TB, path string) *SQLite {
+	return sqliteFor(t, path, true)
+}
+
+// sharedSQLite opens the file without the lock, so that several instances
+// share it as several processes would where flock is missing.
+func sharedSQLite(t testing.TB, path string) *SQLite {
+	return sqliteFor(t, path, false)
+}
+
+func sqliteFor(t testing.TB, path string, lock bool) *SQLite {
+	s, err := openSQLite(t.Context(), path, lock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +94,7 @@ func twoProcesses(t *testing.T) map[string]func() (*Cache, *Cache) {
 	return map[string]func() (*Cache, *Cache){
 		"sqlite": func() (*Cache, *Cache) {
 			path := filepath.Join(t.TempDir(), "ordercast.db")
-			return NewCache(openSQLite(t, path), 100), NewCache(openSQLite(t, path), 100)
+			return NewCache(sharedSQLite(t, path), 100), NewCache(sharedSQLite(t, path), 100)
 		},
 		"postgres": func() (*Cache, *Cache) {
 			u := postgresSchema(t, postgresURL(t))
@@ -152,7 +197,7 @@ func TestCacheTwoProcesses(t *testing.T) {
 // TestCacheBounds: at most max orders; events that don't reach back to
 // since are read from the store.
 func TestCacheBounds(t *testing.T) {
-	s := NewCache(openSQLite(t, filepath.Join(t.TempDir(), "x.db")), 2)
+	s := NewCache(mustSQLite(t, filepath.Join(t.TempDir(), "x.db")), 2)
 	for i := range 3 {
 		create(t, s, fmt.Sprintf("o%d", i), t0)
 	}

@@ -39,18 +39,13 @@ func TestSQLiteConformance(t *testing.T) { runConformance(t, sqliteDB) }
 
 func TestPostgresConformance(t *testing.T) { runConformance(t, postgresDB(postgresURL(t))) }
 
-// sqliteDB is a newDB of SQLite files.
+// sqliteDB is a newDB of SQLite files, opened without the lock, as
+// several processes would where flock is missing (TestSQLiteOneProcess
+// checks the lock).
 func sqliteDB(t *testing.T) func() storeUnderTest {
 	// A directory that doesn't exist yet, with URI metacharacters.
 	path := filepath.Join(t.TempDir(), "new dir?#%", "ordercast.db")
-	return func() storeUnderTest {
-		s, err := OpenSQLite(t.Context(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
+	return func() storeUnderTest { return sharedSQLite(t, path) }
 }
 
 // postgresDB is a newDB of PostgreSQL schemas on the server at base.

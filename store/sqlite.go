@@ -20,8 +20,9 @@ import (
 type SQLite struct {
 	// SQLite has a single writer. Writes share a pool of one connection, so
 	// goroutines queue in database/sql rather than fail with SQLITE_BUSY; its
-	// transactions begin IMMEDIATE, so another process waits on busy_timeout
-	// at BEGIN instead of failing later when a read lock can't be upgraded.
+	// transactions begin IMMEDIATE, so a tool that writes the file meanwhile
+	// (the process itself is alone: lock) waits on busy_timeout at BEGIN
+	// instead of failing later when a read lock can't be upgraded.
 	write *sql.DB
 	// WAL readers neither block nor wait for the writer.
 	read *sql.DB
@@ -30,11 +31,22 @@ type SQLite struct {
 	// Append and ~26% of a subscribe (bench/RESULTS.md).
 	stmts   sqliteStmts
 	appends *appendGroup
+	// lock is held while the store is open: one process at a time writes
+	// the file, so a Cache in front of it sees every change (soleWriter).
+	lock *os.File
 }
 
 // OpenSQLite opens (creating it and its directory if needed) the database
-// file at path and applies pending migrations.
+// file at path and applies pending migrations. The file is this process's
+// until Close: another process that opens it gets ErrInUse.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	return openSQLite(ctx, path, true)
+}
+
+// openSQLite with lock false leaves the file open to other processes (as
+// where flock is missing); the tests use it for several instances on one
+// file.
+func openSQLite(ctx context.Context, path string, lock bool) (*SQLite, error) {
 	if path == "" || path == ":memory:" {
 		// Two pools on an in-memory name would be two separate databases.
 		return nil, fmt.Errorf("open sqlite %q: need a file path", path)
@@ -46,6 +58,24 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	var held *os.File
+	if lock {
+		if held, err = lockFile(abs + ".lock"); err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+	}
+	s, err := openSQLiteFile(ctx, abs)
+	if err != nil {
+		if held != nil {
+			_ = held.Close()
+		}
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	s.lock = held
+	return s, nil
+}
+
+func openSQLiteFile(ctx context.Context, abs string) (*SQLite, error) {
 	// A file: URI, escaped, so that '?' or '#' in the path can't be taken for
 	// the query that carries the pragmas.
 	uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
@@ -53,7 +83,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 
 	write, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, err
 	}
 	write.SetMaxOpenConns(1)
 	s := &SQLite{write: write}
@@ -61,25 +91,25 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	// Migrate before the readers connect, so the file is in WAL mode first.
 	if err := s.migrate(ctx); err != nil {
 		_ = write.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, err
 	}
 
 	read, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
 		_ = write.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, err
 	}
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	if err := read.PingContext(ctx); err != nil {
 		_ = read.Close()
 		_ = write.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, err
 	}
 	s.read = read
 	if err := s.stmts.prepare(ctx, write, read); err != nil {
 		_ = read.Close()
 		_ = write.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		return nil, err
 	}
 	return s, nil
 }
@@ -290,8 +320,15 @@ func (s *SQLite) Ping(ctx context.Context) error {
 
 // Close closes the prepared statements and both connection pools.
 func (s *SQLite) Close() error {
-	return errors.Join(s.stmts.close(), s.read.Close(), s.write.Close())
+	err := errors.Join(s.stmts.close(), s.read.Close(), s.write.Close())
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close()) // last: the file is closed first
+	}
+	return err
 }
+
+// soleWriter: no other process writes the file while this store is open.
+func (s *SQLite) soleWriter() bool { return s.lock != nil }
 
 func (s *SQLite) insertEvent(ctx context.Context, tx *sql.Tx, e orders.Event) error {
 	_, err := tx.StmtContext(ctx, s.stmts.insertEvent).ExecContext(ctx,

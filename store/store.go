@@ -61,6 +61,10 @@ var (
 	_ Store = (*Cache)(nil)
 )
 
+// ErrInUse is wrapped by OpenSQLite when another process has the file
+// open: SQLite serves one process (several share PostgreSQL).
+var ErrInUse = errors.New("the database file is in use by another process (SQLite serves one process; several processes share PostgreSQL: --database-url)")
+
 // ErrBadCursor is wrapped by ListOrders when ListQuery.Before is not a cursor
 // it handed out.
 var ErrBadCursor = errors.New("malformed list cursor")
@@ -171,6 +175,8 @@ func newOrder(o orders.Order, first orders.Event, now time.Time) (orders.Order, 
 	}
 	o.CreatedAt, o.UpdatedAt = storedTime(o.CreatedAt), storedTime(o.UpdatedAt)
 	o.LastSeq = 1
+	// As stored: the first token (the column's default), nobody assigned.
+	o.TokenVersion, o.Assignee = 1, nil
 	first.OrderID, first.Seq, first.At = o.ID, 1, storedTime(first.At)
 	return o, first, nil
 }
