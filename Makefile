@@ -51,7 +51,7 @@ FUZZ_handlers := FuzzCreateOrderBody FuzzStatusBody FuzzListQuery FuzzLastEventI
 	FuzzWebhookSignature FuzzSocketPayload FuzzSocketPacket FuzzPollingPost \
 	FuzzIdempotencyKey FuzzRequestHash
 FUZZ_auth     := FuzzStaffToken FuzzStaffTokenTamper FuzzTrackingToken
-FUZZ_orders   := FuzzValidateNewOrder FuzzCheckText
+FUZZ_orders   := FuzzValidateNewOrder FuzzCheckText FuzzOrderJSON FuzzEventJSON
 FUZZ_sockets  := FuzzParseFrame
 
 fuzz:

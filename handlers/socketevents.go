@@ -245,16 +245,17 @@ func decodePayload(p json.RawMessage, v any) error {
 }
 
 // wrapAck wraps the ack of event on s: the Acks observer learns each
-// result, and the Replies batcher writes it with the acks of the events
-// queued behind it.
+// result, the result is encoded here (ackjson.go), and the Replies
+// batcher writes it with the acks of the events queued behind it.
 func (h *socketEvents) wrapAck(s *socket.Socket, event string, ack socket.Ack) socket.Ack {
-	if ack == nil || (h.acks == nil && h.replies == nil) {
-		return ack
+	if ack == nil {
+		return nil
 	}
 	return func(args []any, err error) {
 		if h.acks != nil {
 			h.acks.Ack(event, ackResult(args))
 		}
+		args = encodedAck(args)
 		if h.replies == nil {
 			ack(args, err)
 			return

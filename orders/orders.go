@@ -130,35 +130,6 @@ type Event struct {
 	Text   string
 }
 
-type statusPayload struct {
-	Type    string `json:"type"`
-	OrderID string `json:"orderId"`
-	Seq     int64  `json:"seq"`
-	Status  Status `json:"status"`
-	Note    string `json:"note"`
-	At      string `json:"at"`
-	By      string `json:"by"`
-}
-
-type messagePayload struct {
-	Type    string `json:"type"`
-	OrderID string `json:"orderId"`
-	Seq     int64  `json:"seq"`
-	From    string `json:"from"`
-	Author  string `json:"author"`
-	Text    string `json:"text"`
-	At      string `json:"at"`
-}
-
-// MarshalJSON writes the contract's payload for the event's type, plus "type".
-func (e Event) MarshalJSON() ([]byte, error) {
-	at := e.At.UTC().Format(time.RFC3339Nano)
-	if e.Type == TypeMessage {
-		return json.Marshal(messagePayload{e.Type, e.OrderID, e.Seq, e.From, e.Author, e.Text, at})
-	}
-	return json.Marshal(statusPayload{e.Type, e.OrderID, e.Seq, e.Status, e.Note, at, e.By})
-}
-
 // UnmarshalJSON reads what MarshalJSON wrote.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	var raw struct {

@@ -1,6 +1,8 @@
 package sockets
 
 import (
+	"encoding/json"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
@@ -26,21 +28,68 @@ type strictParser struct {
 }
 
 func (p strictParser) NewEncoder() parser.Encoder {
-	if p.encodes == nil {
-		return parser.NewEncoder()
-	}
-	return countingEncoder{Encoder: parser.NewEncoder(), n: p.encodes}
+	return rawEncoder{Encoder: parser.NewEncoder(), n: p.encodes}
 }
 
-// countingEncoder is the library's encoder, counted (Server.Encodes).
-type countingEncoder struct {
+// rawEncoder is the library's encoder, counted (Server.Encodes), that
+// writes arguments already encoded (json.RawMessage: the handlers' acks)
+// as they are. The library's path copies each map argument, walks it for
+// binary data and has encoding/json sort its keys and re-validate every
+// MarshalJSON's bytes: a fifth of a subscribe's CPU (bench/RESULTS.md).
+type rawEncoder struct {
 	parser.Encoder
-	n *atomic.Int64
+	n *atomic.Int64 // nil: not counted
 }
 
-func (e countingEncoder) Encode(p *parser.Packet) []types.BufferInterface {
-	e.n.Add(1)
+func (e rawEncoder) Encode(p *parser.Packet) []types.BufferInterface {
+	if e.n != nil {
+		e.n.Add(1)
+	}
+	if b, ok := encodeRaw(p); ok {
+		return []types.BufferInterface{b}
+	}
 	return e.Encoder.Encode(p)
+}
+
+// encodeRaw writes an EVENT or ACK whose arguments are all json.RawMessage
+// as the library's encodeAsString does: <type>[/<nsp>,][<id>][<args>].
+func encodeRaw(p *parser.Packet) (types.BufferInterface, bool) {
+	if p.Type != parser.EVENT && p.Type != parser.ACK {
+		return nil, false
+	}
+	args, ok := p.Data.([]any)
+	if !ok || len(args) == 0 {
+		return nil, false
+	}
+	size := 2 + len(args)
+	for _, a := range args {
+		raw, ok := a.(json.RawMessage)
+		if !ok || len(raw) == 0 {
+			return nil, false
+		}
+		size += len(raw)
+	}
+	if size > types.MaxPayloadSize {
+		return nil, false // the library's path drops what is too large
+	}
+	b := make([]byte, 0, size+len(p.Nsp)+24)
+	b = append(b, byte(p.Type)+'0')
+	if p.Nsp != "" && p.Nsp != "/" {
+		b = append(b, p.Nsp...)
+		b = append(b, ',')
+	}
+	if p.Id != nil {
+		b = strconv.AppendUint(b, *p.Id, 10)
+	}
+	b = append(b, '[')
+	for i, a := range args {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, a.(json.RawMessage)...)
+	}
+	b = append(b, ']')
+	return types.NewStringBuffer(b), true
 }
 
 func (p strictParser) NewDecoder() parser.Decoder {
