@@ -48,6 +48,13 @@ func (w *statsWindow) record(d time.Duration) {
 	w.mu.Unlock()
 }
 
+// reset empties the window.
+func (w *statsWindow) reset() {
+	w.mu.Lock()
+	w.latencies = w.latencies[:0]
+	w.mu.Unlock()
+}
+
 // take returns the count and percentiles of the window and resets it.
 func (w *statsWindow) take() (int, Latency) {
 	w.mu.Lock()
@@ -70,6 +77,8 @@ func (w *statsWindow) take() (int, Latency) {
 // Counter counts this process's sockets and rooms (sockets.Server).
 type Counter interface {
 	Count(kind func(room string) string) sockets.Counts
+	// HasLocal: one of this process's sockets is in room.
+	HasLocal(room string) bool
 }
 
 // Reporter sends the stats event to this process's admin sockets every
@@ -120,6 +129,13 @@ func (r *Reporter) Run(ctx context.Context, interval time.Duration, gather func(
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// Counting walks every socket and room (8% of the CPU of a
+			// fan-out to 10k sockets): skipped in a second nobody reads,
+			// with no admin here and no other process to tell.
+			if gather == nil && !r.count.HasLocal(string(Admin)) {
+				r.window.reset()
+				continue
+			}
 			st := r.LocalStats(interval)
 			if gather != nil {
 				st = gather(st)

@@ -9,3 +9,9 @@ func (s *Server) LeaveLocal(sid, room string) {
 		so.Leave(socket.Room(room))
 	}
 }
+
+// HasLocal reports whether one of this process's sockets is in room.
+func (s *Server) HasLocal(room string) bool {
+	set, ok := s.IO.Sockets().Adapter().Rooms().Load(socket.Room(room))
+	return ok && set.Len() > 0
+}
