@@ -48,8 +48,12 @@ func (c *Cache) endWrite(w pendingWrite, apply func(e *cached), whole bool) {
 }
 
 // settle trusts e's row o and token hash when nothing was written to the
-// order since gen was read, before the store was. c.mu is held.
+// order since gen was read, before the store was; only a sole writer's
+// cache trusts (and so copies) anything. c.mu is held.
 func (c *Cache) settle(e *cached, gen uint64, o orders.Order, hash []byte) {
+	if !c.sole {
+		return
+	}
 	if el, ok := c.byID[e.id]; !ok || el.Value != e || e.writes > 0 || e.gen != gen {
 		return
 	}
