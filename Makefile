@@ -49,7 +49,7 @@ test-e2e: build
 FUZZTIME ?= 20s
 FUZZ_handlers := FuzzCreateOrderBody FuzzStatusBody FuzzListQuery FuzzLastEventID \
 	FuzzWebhookSignature FuzzSocketPayload FuzzSocketPacket FuzzPollingPost \
-	FuzzIdempotencyKey FuzzRequestHash
+	FuzzIdempotencyKey FuzzRequestHash FuzzPayloadFromMap
 FUZZ_auth     := FuzzStaffToken FuzzStaffTokenTamper FuzzTrackingToken
 FUZZ_orders   := FuzzValidateNewOrder FuzzCheckText FuzzOrderJSON FuzzEventJSON
 FUZZ_sockets  := FuzzParseFrame

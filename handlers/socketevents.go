@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -69,7 +67,7 @@ func (h *socketEvents) register(s *socket.Socket, sess *session) {
 			handle(s, sess, args[1:])
 			return
 		}
-		_, ack := splitArgs(args[1:])
+		ack := splitAck(args[1:])
 		reply(h.wrapAck(s, "other", ack), ackError(h.log, "other", badRequest("unknown event")))
 	})
 }
@@ -81,8 +79,7 @@ func (h *socketEvents) register(s *socket.Socket, sess *session) {
 func on[T any](h *socketEvents, event string,
 	fn func(ctx context.Context, s *socket.Socket, sess *session, in T) (map[string]any, error)) eventHandler {
 	return func(s *socket.Socket, sess *session, args []any) {
-		payload, ack := splitArgs(args)
-		ack = h.wrapAck(s, event, ack)
+		ack := h.wrapAck(s, event, splitAck(args))
 		if ok, abusive := sess.limiter.Allow(); !ok {
 			if abusive {
 				h.log.Warn("socket disconnected for flooding", "sid", s.Id())
@@ -93,7 +90,7 @@ func on[T any](h *socketEvents, event string,
 			return
 		}
 		var in T
-		if err := decodePayload(payload, &in); err != nil {
+		if err := decodeArgs(args, &in); err != nil {
 			reply(ack, ackError(h.log, event, err))
 			return
 		}
@@ -211,37 +208,6 @@ func requireID(id string) error {
 		return badRequest("orderId: must be 1-64 of A-Z a-z 0-9 _ -")
 	}
 	return nil
-}
-
-// splitArgs separates an event's payload from its ack callback. A missing
-// ack is allowed: the event is handled and nothing is answered.
-func splitArgs(args []any) (json.RawMessage, socket.Ack) {
-	var ack socket.Ack
-	if n := len(args); n > 0 {
-		if a, ok := args[n-1].(socket.Ack); ok {
-			ack = a
-			args = args[:n-1]
-		}
-	}
-	if len(args) == 0 {
-		return nil, ack
-	}
-	// The parser hands over decoded values; they are encoded back once so
-	// that decodePayload can apply the same strict rules as HTTP bodies.
-	b, err := json.Marshal(args[0])
-	if err != nil {
-		return nil, ack
-	}
-	return b, ack
-}
-
-// decodePayload decodes an event payload strictly: one object whose fields
-// are the event's and have the contract's types.
-func decodePayload(p json.RawMessage, v any) error {
-	if len(p) == 0 || p[0] != '{' {
-		return badRequest("payload must be an object")
-	}
-	return decodeStrict(bytes.NewReader(p), v)
 }
 
 // wrapAck wraps the ack of event on s: the Acks observer learns each
