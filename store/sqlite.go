@@ -31,6 +31,7 @@ type SQLite struct {
 	// Append and ~26% of a subscribe (bench/RESULTS.md).
 	stmts   sqliteStmts
 	appends *appendGroup
+	raw     rawTx // the append transaction's statements (sqlite_rawtx.go)
 	// lock is held while the store is open: one process at a time writes
 	// the file, so a Cache in front of it sees every change (soleWriter).
 	lock *os.File
@@ -320,7 +321,7 @@ func (s *SQLite) Ping(ctx context.Context) error {
 
 // Close closes the prepared statements and both connection pools.
 func (s *SQLite) Close() error {
-	err := errors.Join(s.stmts.close(), s.read.Close(), s.write.Close())
+	err := errors.Join(s.closeRaw(), s.stmts.close(), s.read.Close(), s.write.Close())
 	if s.lock != nil {
 		err = errors.Join(err, s.lock.Close()) // last: the file is closed first
 	}
@@ -331,8 +332,7 @@ func (s *SQLite) Close() error {
 func (s *SQLite) soleWriter() bool { return s.lock != nil }
 
 func (s *SQLite) insertEvent(ctx context.Context, tx *sql.Tx, e orders.Event) error {
-	_, err := tx.StmtContext(ctx, s.stmts.insertEvent).ExecContext(ctx,
-		e.OrderID, e.Seq, e.Type, string(e.Status), e.Note, e.By, e.From, e.Author, e.Text, sqliteTime(e.At))
+	_, err := tx.StmtContext(ctx, s.stmts.insertEvent).ExecContext(ctx, sqliteEventArgs(e)...)
 	if err != nil {
 		return fmt.Errorf("insert event %d: %w", e.Seq, err)
 	}

@@ -16,15 +16,11 @@ import (
 // preparation on the writer's single connection.
 type sqliteStmts struct {
 	createOrder *sql.Stmt // write
-	lockedOrder *sql.Stmt // write: the order Append builds on
 	insertEvent *sql.Stmt // write
-	// updateOrderAt: Append's new last_seq, updated_at, status, if the
-	// row is still at the one decided on (write)
-	updateOrderAt *sql.Stmt
-	getOrder      *sql.Stmt // read
-	orderHash     *sql.Stmt // read: order and token hash
-	head          *sql.Stmt // read: what a cached order is checked against
-	events        *sql.Stmt // read
+	getOrder    *sql.Stmt // read
+	orderHash   *sql.Stmt // read: order and token hash
+	head        *sql.Stmt // read: what a cached order is checked against
+	events      *sql.Stmt // read
 	// lists holds ListOrders' statements by query text: listSQL has a few
 	// shapes (filters, cursor kind), each prepared on its first use.
 	listMu sync.Mutex
@@ -32,7 +28,7 @@ type sqliteStmts struct {
 }
 
 func (st *sqliteStmts) all() []*sql.Stmt {
-	all := []*sql.Stmt{st.createOrder, st.lockedOrder, st.insertEvent, st.updateOrderAt,
+	all := []*sql.Stmt{st.createOrder, st.insertEvent,
 		st.getOrder, st.orderHash, st.head, st.events}
 	st.listMu.Lock()
 	defer st.listMu.Unlock()
@@ -74,9 +70,7 @@ func (st *sqliteStmts) prepare(ctx context.Context, write, read *sql.DB) error {
 			(id, pos, customer, items, total, currency, status, last_seq, token_hash, created_at, updated_at)
 			SELECT ?, COALESCE(MAX(pos), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM orders WHERE true
 			ON CONFLICT (id) DO NOTHING`},
-		{write, &st.lockedOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
-		{write, &st.insertEvent, `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{write, &st.updateOrderAt, `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ? AND last_seq = ? AND assignee IS ?`},
+		{write, &st.insertEvent, sqliteInsertEvent},
 		{read, &st.getOrder, `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`},
 		{read, &st.orderHash, `SELECT ` + sqliteOrderCols + `, token_hash, token_version FROM orders WHERE id = ?`},
 		{read, &st.head, `SELECT last_seq, updated_at, token_hash, token_version, assignee FROM orders WHERE id = ?`},
@@ -109,6 +103,13 @@ const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
 const sqliteOrderCols = "id, customer, items, total, currency, status, last_seq, created_at, updated_at, assignee, awaiting_since"
 
 const sqliteEventCols = "order_id, seq, type, status, note, by_name, from_role, author, text, at"
+
+const sqliteInsertEvent = `INSERT INTO events (` + sqliteEventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// sqliteEventArgs are sqliteInsertEvent's arguments for e.
+func sqliteEventArgs(e orders.Event) []any {
+	return []any{e.OrderID, e.Seq, e.Type, string(e.Status), e.Note, e.By, e.From, e.Author, e.Text, sqliteTime(e.At)}
+}
 
 // scanSQLiteOrder scans sqliteOrderCols followed by extra.
 func scanSQLiteOrder(r interface{ Scan(...any) error }, extra ...any) (orders.Order, error) {
