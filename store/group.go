@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -100,6 +101,12 @@ func (g *appendGroup) append(ctx context.Context, orderID string, cmd orders.Com
 // lead commits one group (the caller's own request is its first), then
 // passes the lead on or marks the group idle.
 func (g *appendGroup) lead() {
+	// Appends whose goroutines are ready to run (requests the network
+	// poller found together) reach the queue before the group is taken:
+	// under load a group then holds them all, and one commit serves them.
+	// Without it, on one core, each ran its own transaction while the
+	// others waited to run. With nothing else to run it returns at once.
+	runtime.Gosched()
 	g.mu.Lock()
 	n := min(len(g.queue), g.max)
 	batch := g.queue[:n:n]
