@@ -47,18 +47,22 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 			return // one line per connection is logged by the socket layer
 		}
 		level := slog.LevelInfo
-		attrs := []any{"id", rid, "method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
-			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "remote", c.ClientIP()}
 		switch st := c.Writer.Status(); {
 		case st == http.StatusServiceUnavailable:
 			level = slog.LevelWarn // not ready, or shutting down: expected
 		case st >= 500:
 			level = slog.LevelError
-			if len(c.Errors) > 0 {
-				attrs = append(attrs, "err", c.Errors.String())
-			}
 		}
-		log.Log(c.Request.Context(), level, "http request", attrs...)
+		ctx := c.Request.Context()
+		if !log.Enabled(ctx, level) {
+			return // the line's attributes cost more than the rest of this middleware
+		}
+		attrs := []any{"id", rid, "method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "remote", c.ClientIP()}
+		if level == slog.LevelError && len(c.Errors) > 0 {
+			attrs = append(attrs, "err", c.Errors.String())
+		}
+		log.Log(ctx, level, "http request", attrs...)
 	}
 }
 
