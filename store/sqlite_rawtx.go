@@ -18,13 +18,15 @@ import (
 // argument conversion and locking (bench/RESULTS.md has the share).
 
 // rawTxQueries are the statements of an append transaction.
-var rawTxQueries = [...]string{
-	rawBegin:    `BEGIN IMMEDIATE`,
-	rawCommit:   `COMMIT`,
-	rawRollback: `ROLLBACK`,
-	rawLocked:   `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`,
-	rawInsert:   sqliteInsertEvent,
-	rawUpdate:   `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ? AND last_seq = ? AND assignee IS ?`,
+func rawTxQueries() [rawCount]string {
+	return [rawCount]string{
+		rawBegin:    `BEGIN IMMEDIATE`,
+		rawCommit:   `COMMIT`,
+		rawRollback: `ROLLBACK`,
+		rawLocked:   `SELECT ` + sqliteOrderCols + ` FROM orders WHERE id = ?`,
+		rawInsert:   sqliteInsertEvent,
+		rawUpdate:   `UPDATE orders SET last_seq = ?, updated_at = ?, status = ?, awaiting_since = ? WHERE id = ? AND last_seq = ? AND assignee IS ?`,
+	}
 }
 
 const (
@@ -63,7 +65,7 @@ func (r *rawTx) on(ctx context.Context, dc any) error {
 	if !ok {
 		return fmt.Errorf("sqlite driver connection %T cannot prepare", dc)
 	}
-	for i, q := range rawTxQueries {
+	for i, q := range rawTxQueries() {
 		st, err := p.PrepareContext(ctx, q)
 		if err != nil {
 			r.close()
