@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func TestPresenceWindowFollowsItsCost(t *testing.T) {
 		orders int           // changed in it
 		each   time.Duration // the time to tell each
 	}{
-		{want: 100 * time.Millisecond, orders: 2, each: 25 * time.Millisecond},
+		{want: 100 * time.Millisecond, orders: 1, each: 50 * time.Millisecond},
 		{want: presenceShare * 50 * time.Millisecond, orders: 1, each: time.Millisecond},
 		{want: 100 * time.Millisecond, orders: 1, each: time.Millisecond},
 	} {
@@ -78,5 +79,64 @@ func TestPresenceWindowFollowsItsCost(t *testing.T) {
 			t.Errorf("window %d: %v, want %v", i, window, tc.want)
 		}
 		flush()
+	}
+}
+
+// TestPresenceFlushBudget: a backlog is told a budget at a time, every
+// order once with its newest counts, the rest waiting for the next window.
+func TestPresenceFlushBudget(t *testing.T) {
+	clock := time.Unix(0, 0)
+	const each = 2 * time.Millisecond
+	var armed []func()
+	told := map[string]presence.Counts{}
+	var b *presenceBatch
+	perFlush := 0
+	b = newPresenceBatch(100*time.Millisecond, func(id string, c presence.Counts) {
+		if _, again := told[id]; again {
+			t.Errorf("order %s told twice", id)
+		}
+		told[id] = c
+		perFlush++
+		clock = clock.Add(each)
+	})
+	b.now = func() time.Time { return clock }
+	b.after = func(_ time.Duration, f func()) { armed = append(armed, f) }
+
+	const orders = 20
+	for o := range orders {
+		b.add(fmt.Sprint("o", o), presence.Counts{Customers: 1})
+	}
+	for flushes := 0; len(armed) > 0; flushes++ {
+		if flushes > orders {
+			t.Fatal("the backlog is never told")
+		}
+		f := armed[0]
+		armed = armed[1:]
+		perFlush = 0
+		f()
+		if limit := int(presenceFlushBudget/each) + 1; perFlush > limit {
+			t.Fatalf("one flush told %d orders (%v), want at most %d", perFlush, time.Duration(perFlush)*each, limit)
+		}
+		if flushes == 0 {
+			// A change while an order waits: the newer counts are told.
+			for o := range orders {
+				if _, done := told[fmt.Sprint("o", o)]; !done {
+					b.add(fmt.Sprint("o", o), presence.Counts{Customers: 2})
+					break
+				}
+			}
+		}
+	}
+	if len(told) != orders {
+		t.Fatalf("told %d of %d orders", len(told), orders)
+	}
+	twos := 0
+	for _, c := range told {
+		if c.Customers == 2 {
+			twos++
+		}
+	}
+	if twos != 1 {
+		t.Fatalf("%d orders told with the newer counts, want 1", twos)
 	}
 }
