@@ -73,10 +73,12 @@ func (b *presenceBatch) flush() {
 	b.mu.Unlock()
 	start := b.now()
 	var cost time.Duration
+	cut := false
 	for id, c := range pending {
 		b.emit(id, c)
 		delete(pending, id)
 		if cost = b.now().Sub(start); cost >= presenceFlushBudget {
+			cut = true
 			break
 		}
 	}
@@ -90,6 +92,10 @@ func (b *presenceBatch) flush() {
 	}
 	if len(b.pending) > 0 && !b.armed {
 		b.armed = true
-		b.after(max(b.window, presenceShare*cost), b.flush)
+		next := max(b.window, presenceShare*cost)
+		if cut {
+			next = presenceShare * cost // a backlog goes on at the share's pace
+		}
+		b.after(next, b.flush)
 	}
 }

@@ -100,7 +100,12 @@ func TestPresenceFlushBudget(t *testing.T) {
 		clock = clock.Add(each)
 	})
 	b.now = func() time.Time { return clock }
-	b.after = func(_ time.Duration, f func()) { armed = append(armed, f) }
+	b.after = func(d time.Duration, f func()) {
+		if len(armed) == 0 && len(told) > 0 && d != presenceShare*6*time.Millisecond {
+			t.Errorf("a backlog went on after %v, want %v (the share of the cut window's 6 ms)", d, presenceShare*6*time.Millisecond)
+		}
+		armed = append(armed, f)
+	}
 
 	const orders = 20
 	for o := range orders {
