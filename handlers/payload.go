@@ -22,7 +22,7 @@ func splitAck(args []any) socket.Ack {
 // decodeArgs decodes an event's payload, its first argument, into v with
 // the strict rules of HTTP bodies. The parser hands over decoded values:
 // a payload that mapDecoder can read as it is skips the round trip
-// through JSON, which was 14% of a subscribe (bench/RESULTS.md).
+// through JSON, which was 8% of a subscribe (bench/RESULTS.md).
 func decodeArgs(args []any, v any) error {
 	if len(args) > 0 {
 		if m, ok := args[0].(map[string]any); ok {
@@ -60,11 +60,11 @@ func decodePayload(p json.RawMessage, v any) error {
 }
 
 // mapDecoder is a payload that reads itself from the parser's decoded
-// object. fromMap must say false, leaving its receiver as it was and the strict decoder to decide
-// and to word the error, for anything it is not certain the strict
-// decoder accepts the same way: a key that is not a field's exact name
-// (encoding/json also matches other cases), a value of another type, a
-// null where a field is not a pointer, a number that is not a whole one.
+// object. fromMap says false, leaving its receiver as it was, for
+// anything it is not certain the strict decoder takes the same way (which
+// then decides, and words the error): a key that is not a field's exact
+// name (encoding/json also matches other cases), a value of another type,
+// a null where a field is not a pointer, a number that is not whole.
 // FuzzPayloadFromMap holds each implementation to that.
 type mapDecoder interface {
 	fromMap(m map[string]any) bool
