@@ -23,6 +23,10 @@
 //	redisdial.go    dial backoff for the adapter's subscriptions
 //	pollclose.go    a polling CLOSE waits for its session's GET
 //	pollupgrade.go  a polling GET the upgrade overtook gets 400
+//	polltransport.go ordercast's own long-polling transport (not a defect:
+//	                the library's costs a goroutine per response, an
+//	                HttpContext, and the engine's checks per request)
+//	pollserve.go    its requests, straight from net/http; the raw query
 //	wstransport.go  ordercast's own WebSocket transport, plugged in through
 //	                the engine's exported transport API (not a defect: the
 //	                library's transport costs a goroutine hand-off, a
@@ -150,25 +154,21 @@
 //     of 25 after. Long-polling stays exposed in the fixture (the library's
 //     transport; a PONG comes with the client's next POST, later). Remove
 //     both when the timeout is armed before the PING is written.
-//  19. Present (v3.0.6). The engine's upgrade check (socket.go
-//     MaybeUpgrade check, every 100 ms once the probe is answered) reads
-//     the polling transport's Writable() and sends a NOOP without the
-//     flush lock; a flush at the same instant (a parked GET's "ready", or
-//     an emit) sends too, and both writes target one parked GET. The
-//     second finds no request ("polling write error"): the session closes
-//     and that write's packets are lost. A stock client whose probe failed
-//     while its polling transport was pausing stops polling for good
-//     (engine.io-client 6.6 Polling.pause): it hangs until its heartbeat
-//     gives up (45 s). Open: ordercast holds no GET before the engine
-//     (pollupgrade.go answers after it), so it needs an emit within
-//     microseconds of the check during an upgrade. The withdrawn upgradewait.go released held GETs exactly
-//     when the check fired (both 100 ms after the probe): 6 refused
-//     handshakes in 3,200 hung (connect_error never came; server trace:
-//     flush, then "polling write error"); without it 0 in 4,000, and 0 in
-//     2,000 at 8 at a time. Test: e2e/workarounds.test.mjs "400 refused
-//     handshakes ... each get their connect_error". A workaround needs a
-//     polling transport of ordercast's own whose Send keeps a second
-//     batch for the next GET, with the engine's drain bookkeeping.
+//  19. Present (v3.0.6), worked around. The engine's upgrade check
+//     (socket.go MaybeUpgrade check, every 100 ms once the probe is
+//     answered) reads the polling transport's Writable() and sends a NOOP
+//     without the flush lock; a flush at the same instant (a parked GET's
+//     "ready", or an emit) sends too, and both writes target one parked
+//     GET. The library's transport finds no request for the second
+//     ("polling write error"): the session closes and that write's packets
+//     are lost; a stock client whose probe failed while its polling
+//     transport was pausing then hangs until its heartbeat gives up
+//     (45 s). ordercast's polling transport (polltransport.go Send) keeps
+//     a Send that finds no GET for the next one, and owes it its "drain".
+//     Test: polltransport_test.go TestPollSendWithoutGETKeepsPackets (its
+//     library row shows the defect); e2e/workarounds.test.mjs "400 refused
+//     handshakes ... each get their connect_error". Remove with the
+//     transport's Send when the check sends under the flush lock.
 //  20. Present (v3.0.6). A polling request checks its session's transport
 //     (server.go Verify) and is then handed to the session's transport
 //     (HandleRequest: socket.Transport().OnRequest) without a lock; an
@@ -209,6 +209,24 @@
 // wsread_test.go, wsframe_read_test.go (and FuzzParseFrame), wswrite_test.go,
 // wscork_test.go, wshold_test.go; A/B: wstransport_bench_test.go. Remove when the library's
 // transport does the same.
+//
+// # The long-polling transport
+//
+// polltransport.go replaces the engine's polling transport
+// (servers/engine/v3/transports/polling.go) through the same API. The
+// engine sends each request through NewHttpContext (an emitter, a context
+// registration, a goroutine for its "close"), its middlewares and Verify,
+// and the transport's write queue starts a goroutine for each response;
+// each of ordercast's wrappers parsed the query again. servePolling
+// (pollserve.go) hands a known session's GET or POST straight to
+// ordercast's transport, which checks under its own lock what Verify and
+// HandleRequest checked without one (defect 20 cannot happen there); a
+// GET's handler parks, the sender hands it the encoded payload and wakes
+// it, and it writes the answer. Only the handshake GET still goes through
+// the engine (it makes the session), and is answered through its
+// HttpContext. A/B in bench/RESULTS.md (scenario 4: deliveries per second
+// 2.1x the library's transport's). Tests: polltransport_test.go, the
+// poll*_test.go files, the e2e and protocol suites.
 //
 // The queue finalizer leak (pkg/queue) and Timer.Stop losing its signal,
 // documented for v3.0.2, are fixed in v3.0.6.

@@ -53,12 +53,10 @@ func closeAfterPark(eio engine.BaseServer, maxBody int64, next http.Handler) htt
 // pollingConn returns the open session of a polling request with the
 // given method.
 func pollingConn(eio engine.BaseServer, r *http.Request, method string) (engine.Socket, bool) {
-	q := r.URL.Query()
-	sid := q.Get("sid")
-	if r.Method != method || sid == "" || q.Get("transport") != transports.POLLING {
+	if r.Method != method {
 		return nil, false
 	}
-	return eio.Clients().Load(sid)
+	return sessionOf(eio, r)
 }
 
 // closeWaitGET bounds how long a CLOSE waits for its session's GET.

@@ -26,8 +26,7 @@ import (
 // script that any site may include.
 func guardPolling(next http.Handler, maxBody int64, eio engine.BaseServer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if _, jsonp := q["j"]; jsonp {
+		if queryHas(r.URL.RawQuery, "j") {
 			refuse(w, http.StatusBadRequest, "bad_request", "JSONP polling is not supported")
 			return
 		}
@@ -35,7 +34,6 @@ func guardPolling(next http.Handler, maxBody int64, eio engine.BaseServer) http.
 			next.ServeHTTP(w, r)
 			return
 		}
-		sid := q.Get("sid")
 		if maxBody > 0 && r.ContentLength > maxBody {
 			refuse(w, http.StatusRequestEntityTooLarge, "too_large", "body exceeds the size limit")
 			return
@@ -58,7 +56,7 @@ func guardPolling(next http.Handler, maxBody int64, eio engine.BaseServer) http.
 			return
 		}
 		if !validPayload(b) {
-			if s, ok := eio.Clients().Load(sid); ok && sid != "" {
+			if s, ok := eio.Clients().Load(queryValue(r.URL.RawQuery, "sid")); ok {
 				s.Close(true) // "parse error", as over WebSocket
 			}
 			refuse(w, http.StatusBadRequest, "bad_request", "not an Engine.IO v4 payload")

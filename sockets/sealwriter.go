@@ -3,7 +3,6 @@ package sockets
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/gorilla/websocket"
@@ -79,19 +78,7 @@ func (s *sealedWriter) send(body []byte) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	h := s.w.Header()
-	// Engine.IO v4 polling bodies are text; its errors are JSON.
-	if len(body) > 0 && body[0] == '{' {
-		h.Set("Content-Type", "application/json")
-	} else {
-		h.Set("Content-Type", "text/plain; charset=UTF-8")
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusTooManyRequests {
-		h.Set("Connection", "close") // DoClose's answer to a POST in flight
-	}
+	setPollHeaders(s.w.Header(), status, body)
 	s.w.WriteHeader(status)
 }
 

@@ -47,6 +47,9 @@ type Config struct {
 	// libraryWebSocket: the library's WebSocket transport instead of
 	// ordercast's (wstransport.go); for A/B benchmarks.
 	libraryWebSocket bool
+	// libraryPolling: the library's long-polling transport instead of
+	// ordercast's (polltransport.go); for A/B benchmarks.
+	libraryPolling bool
 	// noCork: ordercast's transport writes every frame at once (A/B of
 	// wscork.go).
 	noCork bool
@@ -120,7 +123,7 @@ func New(cfg Config) *Server {
 	s.handler = allowOrigins(
 		guardPolling(
 			closeAfterPark(eio, cfg.MaxMessageBytes,
-				sealWrites(refuseOvertaken(eio, engineHandler))),
+				servePolling(eio, sealWrites(refuseOvertaken(eio, engineHandler)))),
 			cfg.MaxMessageBytes, eio),
 		cfg.AllowOrigin)
 	binaryTimeout := cfg.BinaryTimeout
@@ -149,7 +152,11 @@ func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOpti
 	for _, t := range cfg.Transports {
 		switch t {
 		case "polling":
-			ctors.Add(engine.Polling)
+			if cfg.libraryPolling {
+				ctors.Add(engine.Polling)
+			} else {
+				ctors.Add(&pollBuilder{}) // polltransport.go
+			}
 		case "websocket":
 			if cfg.libraryWebSocket {
 				ctors.Add(engine.WebSocket)
