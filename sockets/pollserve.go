@@ -65,10 +65,13 @@ func (t *pollTransport) serveGET(w http.ResponseWriter, r *http.Request, conn en
 	select {
 	case <-g.ready:
 	case <-r.Context().Done():
-		if t.abandon(g) {
-			return
+		if !t.abandon(g) {
+			// Taken as the client left: its packets are lost with the
+			// request, so the session ends, as when the GET was parked.
+			<-g.ready
+			t.OnError("poll connection closed prematurely", nil)
 		}
-		<-g.ready // taken as the client left: answered just after
+		return
 	}
 	status, body := http.StatusOK, g.body
 	if conn.Upgraded() && string(body) == "1" {
