@@ -99,7 +99,7 @@ func parseServe(args []string) (config, error) {
 	e.int64(&c.CacheOrders, "cache-orders", "ORDERCAST_CACHE_ORDERS", 10_000, "orders whose row and recent events are kept in memory for subscribes (least recently used go first); 0 disables")
 	e.bool(&c.Pprof, "pprof", "ORDERCAST_PPROF", false, "serve /debug/pprof on the metrics listener")
 	e.string(&memLimit, "memory-limit", "ORDERCAST_MEMORY_LIMIT", "0", "Go soft memory limit, e.g. 1600MiB (~80% of the container's); 0: none; GOMEMLIMIT wins")
-	e.duration(&c.IdleReclaim, "idle-reclaim", "ORDERCAST_IDLE_RECLAIM", time.Second, "after this long with little allocation following a burst, collect garbage once and return it to the OS; 0: off")
+	e.duration(&c.IdleReclaim, "idle-reclaim", "ORDERCAST_IDLE_RECLAIM", time.Second, "after this long with little allocation and no requests following a burst, collect garbage once and return it to the OS; 0: off")
 	// Generous defaults: a shared NAT or one load generator on 127.0.0.1
 	// (19k connections) must fit; lower them where clients don't share addresses.
 	e.float(&c.HTTPRatePerIP, "http-rate-per-ip", "ORDERCAST_HTTP_RATE_PER_IP", 200, "HTTP requests per second one address may make, API key and staff excepted; 0: no limit")

@@ -14,10 +14,14 @@ func TestIdleReclaim(t *testing.T) {
 		allocMB, live uint64 // this tick's allocation; live heap
 		freeMB        uint64 // free pages still resident
 		gc            bool   // a GC cycle ran during the tick
+		requests      uint64 // requests and socket events served
 	}
 	busy := tick{allocMB: 100, live: 400 * mb}
 	quiet := tick{allocMB: 1, live: 400 * mb}
 	serving := tick{allocMB: 3, live: 400 * mb} // above idle, below busy
+	// 100 status changes a second allocate about as little as heartbeats
+	light := tick{allocMB: 1, live: 400 * mb, requests: 25}
+	checked := tick{allocMB: 1, live: 400 * mb, requests: idleRequests}
 	tests := []struct {
 		name  string
 		ticks []tick
@@ -32,6 +36,8 @@ func TestIdleReclaim(t *testing.T) {
 		{"two bursts: twice", []tick{busy, quiet, quiet, quiet, busy, quiet, quiet}, []int{2, 6}},
 		{"two bursts within the gap: once", []tick{busy, quiet, quiet, busy, quiet, quiet}, []int{2}},
 		{"a burst, then steady serving: never", []tick{busy, serving, serving, serving, serving, serving}, nil},
+		{"a burst, then light traffic that allocates little: never", []tick{busy, light, light, light, light, light}, nil},
+		{"a burst, then health checks only: once", []tick{busy, checked, checked, checked}, []int{2}},
 		{"a trickle: never", []tick{{allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb},
 			{allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}, {allocMB: 3, live: 100 * mb}}, nil},
 		{"a small heap needs 16 MiB of garbage", []tick{{allocMB: 5, live: mb}, {allocMB: 5, live: mb}, {allocMB: 1, live: mb},
@@ -46,6 +52,7 @@ func TestIdleReclaim(t *testing.T) {
 			for i, tk := range tt.ticks {
 				now.allocs += tk.allocMB * mb
 				now.live, now.free = tk.live, tk.freeMB*mb
+				now.served += tk.requests
 				if tk.gc {
 					now.cycles++
 				}

@@ -99,11 +99,11 @@ func serveCmd(args []string, stderr io.Writer) error {
 	tuneGC(cfg.MemoryLimit, os.LookupEnv, log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	go reclaimWhenIdle(ctx, cfg.IdleReclaim, log)
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	go reclaimWhenIdle(ctx, cfg.IdleReclaim, a.Requests, log)
 	return a.Run(ctx, stderr)
 }
 

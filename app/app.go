@@ -56,10 +56,15 @@ type App struct {
 	stopStats          context.CancelFunc
 	statsCtx           context.Context
 
-	served       atomic.Bool // Run serves the listeners
+	requests     func() uint64 // metrics.Requests
+	served       atomic.Bool   // Run serves the listeners
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
+
+// Requests is how many requests and socket events clients have sent
+// (not the Socket.IO transport's own requests, nor heartbeats).
+func (a *App) Requests() uint64 { return a.requests() }
 
 // New builds the app and opens its listeners; nothing is served before Run.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
@@ -73,6 +78,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	m := metrics.New()
+	a.requests = m.Requests
 	if cfg.RedisURL != "" {
 		if err := a.openCluster(m); err != nil {
 			_ = a.store.Close()

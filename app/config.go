@@ -48,7 +48,8 @@ type Config struct {
 	// MemoryLimit is the runtime's soft memory limit in bytes (0: none);
 	// GOMEMLIMIT wins (gc.go).
 	MemoryLimit int64
-	// IdleReclaim: after this long with little allocation following a
-	// burst, collect once and return the memory to the OS (gcidle.go); 0: off.
+	// IdleReclaim: after this long with little allocation and no requests
+	// following a burst, collect once and return the memory to the OS
+	// (gcidle.go); 0: off.
 	IdleReclaim time.Duration
 }

@@ -36,6 +36,9 @@ func (m *Metrics) observeHTTP(c *gin.Context, status int, d time.Duration) {
 	if route == "" {
 		route = unmatched
 	}
+	if !strings.HasPrefix(route, "/socket.io/") {
+		m.requests.Add(1)
+	}
 	// A WebSocket upgrade hijacks the connection: gin never sees the 101.
 	if status == http.StatusOK && strings.EqualFold(c.Request.Header.Get("Upgrade"), "websocket") {
 		status = http.StatusSwitchingProtocols

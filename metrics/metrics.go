@@ -11,6 +11,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,7 +41,16 @@ type Metrics struct {
 	httpTime    *prometheus.HistogramVec
 	storeErrs   *prometheus.CounterVec
 	redisErrs   *prometheus.CounterVec
+
+	// requests counts what clients asked of the server: HTTP requests other
+	// than the Socket.IO transport's, and socket events received (never
+	// heartbeats). The idle reclaim reads it (Requests).
+	requests atomic.Uint64
 }
+
+// Requests is how many requests and socket events clients have sent so far
+// (not the Socket.IO transport's own requests, nor heartbeats).
+func (m *Metrics) Requests() uint64 { return m.requests.Load() }
 
 // latencyBuckets cover a broadcast from a fraction of a millisecond (SQLite,
 // one process) to seconds (a store or Redis in trouble).

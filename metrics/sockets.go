@@ -33,6 +33,7 @@ func (m *Metrics) Watch(io *socket.Server, count rooms.Counter, sseStreams func(
 		nsp := s.Nsp().Name()
 		m.connects.WithLabelValues(nsp, transportOf(s)).Inc()
 		s.OnAny(func(args ...any) {
+			m.requests.Add(1)
 			m.eventsIn.WithLabelValues(incomingName(handled, args)).Inc()
 		})
 		s.OnAnyOutgoing(func(args ...any) {
