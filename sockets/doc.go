@@ -225,8 +225,10 @@
 // it, and it writes the answer. Only the handshake GET still goes through
 // the engine (it makes the session), and is answered through its
 // HttpContext. A/B in bench/RESULTS.md (scenario 4: deliveries per second
-// 2.1x the library's transport's). Tests: polltransport_test.go, the
-// poll*_test.go files, the e2e and protocol suites.
+// 2.1x the library's transport's; in process, polltransport_bench_test.go:
+// 157k against 111k deliveries/s, 25 against 40 allocations per delivery,
+// both ends counted). Tests: polltransport_test.go, the poll*_test.go
+// files, the e2e and protocol suites.
 //
 // The queue finalizer leak (pkg/queue) and Timer.Stop losing its signal,
 // documented for v3.0.2, are fixed in v3.0.6.

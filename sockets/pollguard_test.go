@@ -13,7 +13,7 @@ import (
 
 // pollingSession opens an Engine.IO polling session on the real engine and
 // returns its sid.
-func pollingSession(t *testing.T, c *http.Client, url string) string {
+func pollingSession(t testing.TB, c *http.Client, url string) string {
 	t.Helper()
 	res, err := c.Get(url + "/socket.io/?EIO=4&transport=polling")
 	if err != nil {
