@@ -78,7 +78,7 @@ func (t *pollTransport) serveGET(w http.ResponseWriter, r *http.Request, conn en
 		// The discarded transport's CLOSE to a GET the upgrade overtook:
 		// 400, as for a GET after the upgrade (pollupgrade.go).
 		waitWebSocketWritten(conn, upgradeGrace)
-		status, body = http.StatusBadRequest, errBadRequest
+		status, body = http.StatusBadRequest, []byte(errBadRequest)
 	}
 	if err := writePoll(w, status, body); err != nil {
 		t.OnError("polling write error", err)
@@ -98,12 +98,12 @@ func (t *pollTransport) servePOST(w http.ResponseWriter, r *http.Request) {
 func (t *pollTransport) readPost(r *http.Request) (int, []byte) {
 	if r.Header.Get("Content-Type") == "application/octet-stream" {
 		t.OnError("invalid content", nil) // binary payloads are EIO 3's
-		return http.StatusBadRequest, errBadRequest
+		return http.StatusBadRequest, []byte(errBadRequest)
 	}
 	limit := t.MaxHttpBufferSize()
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil || int64(len(body)) > limit {
-		return http.StatusBadRequest, errBadRequest
+		return http.StatusBadRequest, []byte(errBadRequest)
 	}
 	return t.post(body)
 }

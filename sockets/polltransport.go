@@ -85,14 +85,15 @@ func (t *pollTransport) OnRequest(ctx *types.HttpContext) {
 		status, answer := t.readPost(ctx.Request())
 		_, _ = writeCtx(ctx, status, answer)
 	default:
-		_, _ = writeCtx(ctx, http.StatusBadRequest, errBadRequest)
+		_, _ = writeCtx(ctx, http.StatusBadRequest, []byte(errBadRequest))
 	}
 }
 
-var (
-	errBadRequest = []byte(`{"code":3,"message":"Bad request"}`)
-	errUnknownSID = []byte(`{"code":1,"message":"Session ID unknown"}`)
-	answerOK      = []byte("ok")
+// The engine's answers, as it words them.
+const (
+	errBadRequest = `{"code":3,"message":"Bad request"}`
+	errUnknownSID = `{"code":1,"message":"Session ID unknown"}`
+	answerOK      = "ok"
 )
 
 // park parks g, or answers it at once (status not 0): with what Sends
@@ -102,14 +103,14 @@ func (t *pollTransport) park(g *pollGET) (status int, body []byte) {
 	switch {
 	case t.ReadyState() == "closed":
 		t.mu.Unlock()
-		return http.StatusBadRequest, errUnknownSID
+		return http.StatusBadRequest, []byte(errUnknownSID)
 	case t.Discarded():
 		t.mu.Unlock()
-		return http.StatusBadRequest, errBadRequest
+		return http.StatusBadRequest, []byte(errBadRequest)
 	case t.get != nil:
 		t.mu.Unlock()
 		t.OnError("overlap from client", nil)
-		return http.StatusBadRequest, errBadRequest
+		return http.StatusBadRequest, []byte(errBadRequest)
 	case len(t.kept) > 0:
 		packets, drains, closeFn := t.takeLocked(nil)
 		t.mu.Unlock()
@@ -216,7 +217,7 @@ func (t *pollTransport) post(body []byte) (int, []byte) {
 	if t.posting {
 		t.mu.Unlock()
 		t.OnError("data request overlap from client", nil)
-		return http.StatusBadRequest, errBadRequest
+		return http.StatusBadRequest, []byte(errBadRequest)
 	}
 	t.posting = true
 	t.mu.Unlock()
@@ -233,7 +234,7 @@ func (t *pollTransport) post(body []byte) (int, []byte) {
 		}
 		t.OnPacket(p)
 	}
-	return http.StatusOK, answerOK
+	return http.StatusOK, []byte(answerOK)
 }
 
 // DoClose sends a CLOSE: at once to a parked GET, else with the next GET

@@ -71,7 +71,7 @@ func (o *overtakenWriter) Write(b []byte) (int, error) {
 		// after the upgrade instead (server.go verify, BAD_REQUEST).
 		o.ResponseWriter.Header().Set("Content-Type", "application/json")
 		o.ResponseWriter.WriteHeader(http.StatusBadRequest)
-		if _, err := o.ResponseWriter.Write([]byte(`{"code":3,"message":"Bad request"}`)); err != nil {
+		if _, err := o.ResponseWriter.Write([]byte(errBadRequest)); err != nil {
 			return 0, err
 		}
 		return len(b), nil

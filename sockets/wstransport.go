@@ -126,7 +126,7 @@ func (*wsTransport) OnRequest(ctx *types.HttpContext) {
 	}
 	ctx.ResponseHeaders().Set("Content-Type", "application/json")
 	_ = ctx.SetStatusCode(http.StatusBadRequest)
-	_, _ = ctx.Write([]byte(`{"code":3,"message":"Bad request"}`))
+	_, _ = ctx.Write([]byte(errBadRequest))
 }
 
 // DoClose sends a close frame after what is queued and closes the
