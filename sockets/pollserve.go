@@ -74,11 +74,8 @@ func (t *pollTransport) serveGET(w http.ResponseWriter, r *http.Request, conn en
 		return
 	}
 	status, body := http.StatusOK, g.body
-	if conn.Upgraded() && string(body) == "1" {
-		// The discarded transport's CLOSE to a GET the upgrade overtook:
-		// 400, as for a GET after the upgrade (pollupgrade.go).
-		waitWebSocketWritten(conn, upgradeGrace)
-		status, body = http.StatusBadRequest, []byte(errBadRequest)
+	if conn.Upgraded() { // a GET the upgrade overtook (pollupgrade.go)
+		status, body = afterUpgrade(conn, status, body)
 	}
 	if err := writePoll(w, status, body); err != nil {
 		t.OnError("polling write error", err)

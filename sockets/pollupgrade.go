@@ -65,19 +65,28 @@ func (o *overtakenWriter) Write(b []byte) (int, error) {
 	if o.status == 0 {
 		return o.ResponseWriter.Write(b)
 	}
-	waitWebSocketWritten(o.conn, upgradeGrace)
-	if o.status == http.StatusOK && string(b) == "1" {
-		// The discarded transport's CLOSE: what the engine answers a GET
-		// after the upgrade instead (server.go verify, BAD_REQUEST).
+	status, body := afterUpgrade(o.conn, o.status, b)
+	if status != o.status {
 		o.ResponseWriter.Header().Set("Content-Type", "application/json")
-		o.ResponseWriter.WriteHeader(http.StatusBadRequest)
-		if _, err := o.ResponseWriter.Write([]byte(errBadRequest)); err != nil {
-			return 0, err
-		}
-		return len(b), nil
 	}
-	o.ResponseWriter.WriteHeader(o.status)
-	return o.ResponseWriter.Write(b)
+	o.ResponseWriter.WriteHeader(status)
+	if _, err := o.ResponseWriter.Write(body); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// afterUpgrade is the answer to a polling GET of conn's given once conn
+// has upgraded. It first waits, at most upgradeGrace, for the WebSocket's
+// pending write; the discarded transport's CLOSE ("1") becomes the 400
+// the engine answers a GET after the upgrade (server.go verify,
+// BAD_REQUEST); any other answer stays.
+func afterUpgrade(conn engine.Socket, status int, body []byte) (int, []byte) {
+	waitWebSocketWritten(conn, upgradeGrace)
+	if status == http.StatusOK && string(body) == "1" {
+		return http.StatusBadRequest, []byte(errBadRequest)
+	}
+	return status, body
 }
 
 // waitWebSocketWritten waits, at most d, until conn is on its new transport
