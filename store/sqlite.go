@@ -65,7 +65,7 @@ func openSQLite(ctx context.Context, path string, lock bool) (*SQLite, error) {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
 	}
-	s, err := openSQLiteFile(ctx, abs)
+	s, err := openSQLiteFile(ctx, abs, held != nil)
 	if err != nil {
 		if held != nil {
 			_ = held.Close()
@@ -76,13 +76,28 @@ func openSQLite(ctx context.Context, path string, lock bool) (*SQLite, error) {
 	return s, nil
 }
 
-func openSQLiteFile(ctx context.Context, abs string) (*SQLite, error) {
+// openSQLiteFile opens the pools; alone: this process holds the file's
+// lock (lockFile).
+func openSQLiteFile(ctx context.Context, abs string, alone bool) (*SQLite, error) {
 	// A file: URI, escaped, so that '?' or '#' in the path can't be taken for
 	// the query that carries the pragmas.
 	uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
-	const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	if alone {
+		// No other process opens the file, so SQLite need not lock it for
+		// each transaction: unix-excl locks it once for the process and
+		// keeps the WAL index in memory instead of the -shm file. That
+		// saves six fcntl(2) calls per transaction (bench/RESULTS.md).
+		common += "&vfs=unix-excl"
+	}
 
-	write, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	// The writer's page cache is 64 MiB at most, not 2: with many orders,
+	// most appends read a page back otherwise. The WAL is checkpointed every
+	// 10,000 pages, not 1,000, so that a page written many times meanwhile
+	// is copied into the file once.
+	const writer = "&_pragma=journal_mode(WAL)&_txlock=immediate" +
+		"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(10000)"
+	write, err := sql.Open("sqlite", uri+"?"+common+writer)
 	if err != nil {
 		return nil, err
 	}
