@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	"github.com/zishang520/socket.io/parsers/engine/v3/parser"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -138,4 +139,71 @@ func builderOf(t *testing.T, s *Server) *wsBuilder {
 	}
 	t.Fatal("no ordercast WebSocket transport")
 	return nil
+}
+
+// decodeText decodes what the engine's parser decodes to the same packet,
+// with the message's own bytes rather than a copy of 512 or more; it
+// leaves the rest to the parser.
+func TestDecodeText(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want bool
+	}{
+		{`42["order:subscribe",{"orderId":"o1"}]`, true},
+		{"2", true},
+		{"3probe", true},
+		{"5", true},
+		{"6", true},
+		{"1", true},
+		{"", false},
+		{"9x", false},
+		{"bAQI=", false}, // base64 binary: the parser's
+	}
+	for _, tt := range tests {
+		t.Run(tt.msg, func(t *testing.T) {
+			msg := []byte(tt.msg)
+			p, ok := decodeText(msg)
+			if ok != tt.want {
+				t.Fatalf("decoded: %v, want %v", ok, tt.want)
+			}
+			if !ok {
+				return
+			}
+			lib, err := parser.Parserv4().DecodePacket(types.NewStringBufferString(tt.msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := p.Data.(*types.StringBuffer)
+			if p.Type != lib.Type || data.String() != lib.Data.(types.BufferInterface).String() {
+				t.Errorf("got %v %q, the parser %v %q", p.Type, data.String(), lib.Type, lib.Data)
+			}
+			if data.Cap() >= cap(msg) {
+				t.Errorf("data buffer of %d bytes, not the message's own %d", data.Cap(), cap(msg))
+			}
+		})
+	}
+}
+
+// A text message reaches the engine in a buffer of its own size: the
+// engine's parser gave each one 512 bytes or more.
+func TestWSTextPacketsKeepTheirSize(t *testing.T) {
+	_, base, sessions := wsServer(t, wsConfig, nil, false)
+	ws, es := dialWS(t, base, sessions)
+	caps := make(chan int, 8)
+	_ = es.On("packet", func(args ...any) {
+		if p, ok := args[0].(*packet.Packet); ok && p.Type == packet.MESSAGE {
+			caps <- p.Data.(types.BufferInterface).Cap()
+		}
+	})
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`42["one"]`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-caps:
+		if c >= 512 {
+			t.Errorf("a 9-byte message arrived in a buffer of %d bytes", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message")
+	}
 }
