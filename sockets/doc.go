@@ -206,8 +206,9 @@
 // control frames, the size limit, close codes), with no buffer and a
 // small stack while idle, decodes a text message's Engine.IO packet
 // itself over its own copy (the engine's parser copied each into a
-// zeroed buffer of 512 bytes or more: decodeText), and lets go of gorilla's connection once the
-// engine has initialized the transport (detach). Tests: wstransport_test.go,
+// zeroed buffer of 512 bytes or more: decodeText), and lets go of
+// gorilla's connection once the engine has initialized the transport
+// (detach). Tests: wstransport_test.go,
 // wsread_test.go, wsframe_read_test.go (and FuzzParseFrame), wswrite_test.go,
 // wscork_test.go, wshold_test.go; A/B: wstransport_bench_test.go. Remove when the library's
 // transport does the same.

@@ -30,7 +30,6 @@ func BenchmarkStatusChanges(b *testing.B) {
 		// Next()[0] is the forward step; cancelling is offered last.
 		return orders.Event{Type: orders.TypeStatus, Status: cur.Status.Next()[0], By: "staff", At: time.Now()}, nil
 	}
-	b.ResetTimer()
 	for b.Loop() {
 		id := fmt.Sprintf("order-%05d", rand.IntN(nOrders))
 		if _, _, err := s.Append(b.Context(), id, decide(next)); err != nil {
