@@ -26,7 +26,7 @@ import (
 // script that any site may include.
 func guardPolling(next http.Handler, maxBody int64, eio engine.BaseServer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if queryHas(r.URL.RawQuery, "j") {
+		if _, jsonp := queryLookup(r.URL.RawQuery, "j"); jsonp {
 			refuse(w, http.StatusBadRequest, "bad_request", "JSONP polling is not supported")
 			return
 		}

@@ -133,6 +133,13 @@ func setPollHeaders(h http.Header, status int, body []byte) {
 // parsing the whole query (url.ParseQuery was 7% of a polling delivery,
 // parsed again by each step).
 func queryValue(raw, key string) string {
+	v, _ := queryLookup(raw, key)
+	return v
+}
+
+// queryLookup returns the first value of key in a raw URL query, and
+// whether the key is there at all (with a value or without).
+func queryLookup(raw, key string) (string, bool) {
 	for raw != "" {
 		var kv string
 		kv, raw, _ = strings.Cut(raw, "&")
@@ -143,19 +150,7 @@ func queryValue(raw, key string) string {
 		if strings.ContainsAny(v, "%+") {
 			v, _ = url.QueryUnescape(v)
 		}
-		return v
+		return v, true
 	}
-	return ""
-}
-
-// queryHas reports whether a raw URL query holds key.
-func queryHas(raw, key string) bool {
-	for raw != "" {
-		var kv string
-		kv, raw, _ = strings.Cut(raw, "&")
-		if k, _, _ := strings.Cut(kv, "="); k == key {
-			return true
-		}
-	}
-	return false
+	return "", false
 }

@@ -221,8 +221,8 @@ func TestQueryValue(t *testing.T) {
 		if got := queryValue(tt.raw, tt.key); got != tt.want {
 			t.Errorf("queryValue(%q, %q) = %q, want %q", tt.raw, tt.key, got, tt.want)
 		}
-		if got := queryHas(tt.raw, tt.key); got != tt.has {
-			t.Errorf("queryHas(%q, %q) = %v, want %v", tt.raw, tt.key, got, tt.has)
+		if _, got := queryLookup(tt.raw, tt.key); got != tt.has {
+			t.Errorf("queryLookup(%q, %q) found %v, want %v", tt.raw, tt.key, got, tt.has)
 		}
 	}
 }
