@@ -63,7 +63,7 @@ func holdUntilJoined(io *socket.Server, timeout time.Duration) func(engine.Socke
 		// A refused CONNECT ("44" without a namespace) ends the wait too.
 		_ = conn.On("packetCreate", func(args ...any) {
 			if p, ok := args[0].(*packet.Packet); ok && p.Type == packet.MESSAGE {
-				if b, text := p.Data.(*types.StringBuffer); text && refusesMain(b.Bytes()) {
+				if b, text := textBytes(p.Data); text && refusesMain(b) {
 					g.close()
 				}
 			}

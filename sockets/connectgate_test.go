@@ -1,7 +1,9 @@
 package sockets
 
 import (
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -108,5 +110,39 @@ func TestConnectRightAfterOpen(t *testing.T) {
 	wg.Wait()
 	if n := lost.Load(); n > 0 {
 		t.Fatalf("%d of 2,000 CONNECTs sent right after the OPEN packet got no reply", n)
+	}
+}
+
+// A refused CONNECT ends the wait: the packet after it is handled at once
+// (here an event for a namespace without a socket, which the library
+// answers by closing the connection), not after the gate's 5 s.
+func TestRefusedConnectOpensTheGate(t *testing.T) {
+	s, base, sessions := wsServer(t, wsConfig, nil, false)
+	s.IO.Use(func(_ *socket.Socket, next func(*socket.ExtendedError)) {
+		next(socket.NewExtendedError("refused", nil))
+	})
+	ws, _ := dialWS(t, base, sessions)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+		t.Fatal(err)
+	}
+	if err := expectFrame(ws, "44{"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`42["after"]`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(2500 * time.Millisecond))
+	for {
+		_, b, err := ws.ReadMessage()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("the event waited for the gate after a refused CONNECT")
+		}
+		if err != nil {
+			return // closed at once
+		}
+		if string(b) != "2" { // a heartbeat may come first
+			t.Fatalf("frame %q, want the connection closed", b)
+		}
 	}
 }

@@ -196,7 +196,8 @@
 // configured, as ordercast does to stop gorilla's PreparedMessage per
 // recipient, it ignores the broadcast's pre-encoded frame) and writes each
 // frame with its own write(2). ordercast's encodes the frames of a Send
-// into one pooled buffer (the pre-encoded frame copied once), writes it
+// into one pooled buffer (each packet's bytes copied once, from the one
+// buffer every recipient shares: sharedtext.go), writes it
 // with one non-blocking write(2) from the caller, hands only what the
 // socket did not take to a writer goroutine (the engine then keeps further
 // packets until "ready", and flushes them together), and returns the

@@ -21,7 +21,8 @@ const (
 	maxNamespaceLength = 64
 )
 
-// strictParser is the library's parser with ordercast's decoder limits.
+// strictParser is the library's parser with ordercast's decoder limits,
+// and encoded packets shared by their recipients (sharedtext.go).
 type strictParser struct {
 	maxAttachments uint64 // 0: maxAttachments
 	encodes        *atomic.Int64
@@ -46,9 +47,9 @@ func (e rawEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 		e.n.Add(1)
 	}
 	if b, ok := encodeRaw(p); ok {
-		return []types.BufferInterface{b}
+		return share([]types.BufferInterface{b}, p)
 	}
-	return e.Encoder.Encode(p)
+	return share(e.Encoder.Encode(p), p)
 }
 
 // encodeRaw writes an EVENT or ACK whose arguments are all json.RawMessage

@@ -279,13 +279,13 @@ func (t *pollTransport) OnClose() {
 }
 
 // encodePayload encodes an Engine.IO v4 polling payload: packets separated
-// by 0x1e, text packets copied once from their buffer (a broadcast's is
-// shared by every recipient, so it is never read, only looked at).
+// by 0x1e, text packets copied once from their buffer (shared by every
+// recipient, sharedtext.go, so it is never read, only looked at).
 func encodePayload(packets []*packet.Packet, pr parser.Parser) ([]byte, error) {
 	n := 0
 	for _, p := range packets {
-		if d, ok := p.Data.(*types.StringBuffer); ok {
-			n += d.Len()
+		if d, ok := textBytes(p.Data); ok {
+			n += len(d)
 		}
 		n += 2
 	}
@@ -295,16 +295,16 @@ func encodePayload(packets []*packet.Packet, pr parser.Parser) ([]byte, error) {
 			b = append(b, 0x1e)
 		}
 		if c, ok := engineTypeByte(p.Type); ok && pr.Protocol() == 4 {
-			switch d := p.Data.(type) {
-			case nil:
+			if p.Data == nil {
 				b = append(b, c)
 				continue
-			case *types.StringBuffer:
-				b = append(append(b, c), d.Bytes()...)
+			}
+			if d, ok := textBytes(p.Data); ok {
+				b = append(append(b, c), d...)
 				continue
 			}
 		}
-		data, err := pr.EncodePacket(p, false)
+		data, err := pr.EncodePacket(forParser(p), false)
 		if err != nil {
 			return nil, err
 		}

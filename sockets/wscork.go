@@ -11,8 +11,9 @@ import (
 // emits running at once (as many as status changes in flight), a client
 // gets the frames of all of them in one write, where it took one write(2)
 // per frame, the per-delivery floor. Only broadcast frames are held
-// (pre-encoded, wsframe.go): acks, heartbeats and the rest are written at
-// once, with whatever is held before them. A broadcast that is not
+// (events without an ack id, heldBack in sharedtext.go: ordercast sends
+// every event as a broadcast): acks, heartbeats and the rest are written
+// at once, with whatever is held before them. A broadcast that is not
 // ordercast's own (the Redis adapter's, from another process) is held too
 // while one of ordercast's emits runs: nothing is held past the end of an
 // emit that was running when it was held.

@@ -18,11 +18,14 @@ import (
 func TestWSCorkCoalescesBroadcasts(t *testing.T) {
 	w := &writeCount{}
 	s, base, sessions := wsServer(t, wsConfig, w, true)
-	joined := make(chan *socket.Socket, 1)
+	joined := make(chan struct{}, 1)
 	_ = s.IO.On("connection", func(args ...any) {
 		so := args[0].(*socket.Socket)
 		so.Join("r")
-		joined <- so
+		_ = so.On("ask", func(args ...any) {
+			args[len(args)-1].(socket.Ack)([]any{"now"}, nil)
+		})
+		joined <- struct{}{}
 	})
 	ws, es := dialWS(t, base, sessions)
 	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
@@ -31,9 +34,8 @@ func TestWSCorkCoalescesBroadcasts(t *testing.T) {
 	if err := expectFrame(ws, "40{"); err != nil {
 		t.Fatal(err)
 	}
-	var so *socket.Socket
 	select {
-	case so = <-joined:
+	case <-joined:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no socket")
 	}
@@ -49,8 +51,10 @@ func TestWSCorkCoalescesBroadcasts(t *testing.T) {
 			}
 		}
 		if ack {
-			_ = so.Emit("ack", "now")
-			if got := readFrames(t, ws, 4); strings.Join(got, " ") != `42["e",0] 42["e",1] 42["e",2] 42["ack","now"]` {
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(`421["ask"]`)); err != nil {
+				t.Fatal(err)
+			}
+			if got := readFrames(t, ws, 4); strings.Join(got, " ") != `42["e",0] 42["e",1] 42["e",2] 431["now"]` {
 				t.Fatalf("frames %q", got)
 			}
 		} else if n := w.n.Load() - before; n != 0 {

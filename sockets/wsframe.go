@@ -68,16 +68,15 @@ func appendPacket(b []byte, p *packet.Packet, pr parser.Parser, supportsBinary b
 	}
 	if pr.Protocol() == 4 {
 		if c, ok := engineTypeByte(p.Type); ok {
-			switch d := p.Data.(type) {
-			case nil:
+			if p.Data == nil {
 				return append(appendFrameHeader(b, opText, 1), c), nil
-			case *types.StringBuffer:
-				payload := d.Bytes()
+			}
+			if payload, ok := textBytes(p.Data); ok {
 				return append(append(appendFrameHeader(b, opText, 1+len(payload)), c), payload...), nil
 			}
 		}
 	}
-	data, err := pr.EncodePacket(p, supportsBinary)
+	data, err := pr.EncodePacket(forParser(p), supportsBinary)
 	if err != nil {
 		return b, err
 	}

@@ -30,7 +30,7 @@ func (t *wsTransport) Send(packets []*packet.Packet) {
 			t.OnError("websocket encode", err)
 			return
 		}
-		hold = hold && p.Options != nil && p.Options.WsPreEncodedFrame != nil
+		hold = hold && heldBack(p)
 		ping = ping || p.Type == packet.PING
 	}
 	if ping {

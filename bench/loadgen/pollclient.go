@@ -29,7 +29,7 @@ func newPollHTTP() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		DialContext:         dialFrom(nextSourceIP()),
 		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
+		IdleConnTimeout:     idleBeforeServerCloses,
 		DisableCompression:  true,
 	}}
 }

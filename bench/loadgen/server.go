@@ -244,10 +244,18 @@ func (s *serverProc) memStats() map[string]int64 {
 
 // ---- the HTTP API ------------------------------------------------------
 
+// idleBeforeServerCloses is below the shortest keep-alive timeout of the
+// servers measured (Node's 5 s).
+const idleBeforeServerCloses = 4 * time.Second
+
+// apiHTTP drops a connection idle for 4 s: Node's server closes one after
+// 5 s (keepAliveTimeout), and a POST sent on it as it closes fails with
+// "connection reset by peer" (it is not retried: not idempotent). That
+// lost a Node round of the fan-out on 2026-12-06.
 var apiHTTP = &http.Client{Transport: &http.Transport{
 	MaxIdleConns:        1024,
 	MaxIdleConnsPerHost: 1024,
-	IdleConnTimeout:     90 * time.Second,
+	IdleConnTimeout:     idleBeforeServerCloses,
 	DisableCompression:  true,
 }, Timeout: 60 * time.Second}
 
