@@ -52,7 +52,7 @@ FUZZ_handlers := FuzzCreateOrderBody FuzzStatusBody FuzzListQuery FuzzLastEventI
 	FuzzIdempotencyKey FuzzRequestHash FuzzPayloadFromMap
 FUZZ_auth     := FuzzStaffToken FuzzStaffTokenTamper FuzzTrackingToken
 FUZZ_orders   := FuzzValidateNewOrder FuzzCheckText FuzzOrderJSON FuzzEventJSON
-FUZZ_sockets  := FuzzParseFrame
+FUZZ_sockets  := FuzzParseFrame FuzzEventDecode
 
 fuzz:
 	@set -e; for pkg in handlers auth orders sockets; do \

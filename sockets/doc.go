@@ -12,6 +12,10 @@
 //	server.go       options (transports, limits, heartbeat, idle timeout,
 //	                recovery, adapter) and the handler chain; shutdown
 //	parser.go       the parser option: decoder limits
+//	eventdecode.go  plain events decoded with a third of the library's
+//	                allocations (the rest left to its decoder)
+//	sharedtext.go   an encoded packet shared by its recipients (the
+//	                library copies it for each)
 //	origin.go       WebSocket upgrades from --allowed-origins
 //	pollguard.go    polling requests checked before the engine
 //	sealwriter.go   polling responses written by one goroutine at a time

@@ -21,8 +21,9 @@ const (
 	maxNamespaceLength = 64
 )
 
-// strictParser is the library's parser with ordercast's decoder limits,
-// and encoded packets shared by their recipients (sharedtext.go).
+// strictParser is the library's parser with ordercast's decoder limits, a
+// shorter decoding of plain events (eventdecode.go) and encoded packets
+// shared by their recipients (sharedtext.go).
 type strictParser struct {
 	maxAttachments uint64 // 0: maxAttachments
 	encodes        *atomic.Int64
@@ -101,5 +102,5 @@ func (p strictParser) NewDecoder() parser.Decoder {
 		opts.SetMaxAttachments(maxAttachments)
 	}
 	opts.SetMaxNamespaceLength(maxNamespaceLength)
-	return parser.NewDecoder(opts)
+	return &eventDecoder{Decoder: parser.NewDecoder(opts)} // eventdecode.go
 }
