@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/ordercast/ordercast/orders"
+	"github.com/ordercast/ordercast/presence"
 )
 
 // encodedAck returns an ack's arguments with its result already encoded
@@ -51,6 +52,10 @@ func ackJSON(v map[string]any) (json.RawMessage, bool) {
 			b, err = appendEvents(b, x)
 		case orders.Event:
 			b, err = x.AppendJSON(b)
+		case presence.Counts:
+			b = x.AppendJSON(b)
+		case int:
+			b = strconv.AppendInt(b, int64(x), 10)
 		case bool:
 			b = strconv.AppendBool(b, x)
 		default:

@@ -12,6 +12,7 @@
 package presence
 
 import (
+	"strconv"
 	"sync"
 	"time"
 )
@@ -33,6 +34,17 @@ type Counts struct {
 }
 
 func (c Counts) add(d Counts) Counts { return Counts{c.Customers + d.Customers, c.Staff + d.Staff} }
+
+// AppendJSON appends the counts as encoding/json writes them: every
+// subscribe's ack carries them, and reflection cost more than the rest of
+// their encoding.
+func (c Counts) AppendJSON(b []byte) []byte {
+	b = append(b, `{"customers":`...)
+	b = strconv.AppendInt(b, int64(c.Customers), 10)
+	b = append(b, `,"staff":`...)
+	b = strconv.AppendInt(b, int64(c.Staff), 10)
+	return append(b, '}')
+}
 
 // Snapshot is one process's counts as it shares them. Full: every order it
 // counts is listed, and those not listed count zero; otherwise only the
@@ -68,6 +80,7 @@ type Book struct {
 
 	// Totals to notify, newest per order (notify.go).
 	pending       map[string]Counts
+	spare         map[string]Counts // the next pending: one notifier at a time
 	onlinePending bool
 	notifying     bool
 }
@@ -84,7 +97,7 @@ func New(notify Notifier, now func() time.Time) *Book {
 		now = time.Now
 	}
 	return &Book{notify: notify, now: now, local: map[string]Counts{}, peers: map[string]*peer{},
-		shown: map[string]Counts{}, dirty: map[string]bool{}, pending: map[string]Counts{}}
+		shown: map[string]Counts{}, dirty: map[string]bool{}, pending: map[string]Counts{}, spare: map[string]Counts{}}
 }
 
 // Join counts one more socket of this process subscribed to orderID and
@@ -190,7 +203,7 @@ func (b *Book) notifyPending() {
 	b.notifying = true
 	for len(b.pending) > 0 || b.onlinePending {
 		pending, online, onlineDue := b.pending, b.online, b.onlinePending
-		b.pending, b.onlinePending = make(map[string]Counts, len(pending)), false
+		b.pending, b.spare, b.onlinePending = b.spare, nil, false
 		b.mu.Unlock()
 		for id, c := range pending {
 			b.notify.Presence(id, c)
@@ -198,7 +211,9 @@ func (b *Book) notifyPending() {
 		if onlineDue {
 			b.notify.SupportOnline(online)
 		}
+		clear(pending)
 		b.mu.Lock()
+		b.spare = pending
 	}
 	b.notifying = false
 	b.mu.Unlock()

@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -192,5 +193,18 @@ func TestNotifyOutsideTheLock(t *testing.T) {
 	b.Join("o", false)
 	if got, want := n.take(), []string{"o=1/0", "o=2/1"}; !slices.Equal(got, want) {
 		t.Fatalf("notified %v, want %v", got, want)
+	}
+}
+
+// Counts are written as encoding/json writes them.
+func TestCountsJSON(t *testing.T) {
+	for _, c := range []Counts{{}, {Customers: 1}, {Customers: 12, Staff: 3}, {Customers: -1, Staff: 1 << 40}} {
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.AppendJSON([]byte("x")); string(got) != "x"+string(want) {
+			t.Errorf("%+v: %s, want %s", c, got[1:], want)
+		}
 	}
 }
