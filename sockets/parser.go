@@ -27,10 +27,11 @@ const (
 type strictParser struct {
 	maxAttachments uint64 // 0: maxAttachments
 	encodes        *atomic.Int64
+	copies         bool // each recipient gets a copy: a library transport reads it
 }
 
 func (p strictParser) NewEncoder() parser.Encoder {
-	return rawEncoder{Encoder: parser.NewEncoder(), n: p.encodes}
+	return rawEncoder{Encoder: parser.NewEncoder(), n: p.encodes, copies: p.copies}
 }
 
 // rawEncoder is the library's encoder, counted (Server.Encodes), that
@@ -40,17 +41,24 @@ func (p strictParser) NewEncoder() parser.Encoder {
 // MarshalJSON's bytes: a fifth of a subscribe's CPU (bench/RESULTS.md).
 type rawEncoder struct {
 	parser.Encoder
-	n *atomic.Int64 // nil: not counted
+	n      *atomic.Int64 // nil: not counted
+	copies bool
 }
 
 func (e rawEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 	if e.n != nil {
 		e.n.Add(1)
 	}
+	var out []types.BufferInterface
 	if b, ok := encodeRaw(p); ok {
-		return share([]types.BufferInterface{b}, p)
+		out = []types.BufferInterface{b}
+	} else {
+		out = e.Encoder.Encode(p)
 	}
-	return share(e.Encoder.Encode(p), p)
+	if e.copies {
+		return out
+	}
+	return share(out, p)
 }
 
 // encodeRaw writes an EVENT or ACK whose arguments are all json.RawMessage

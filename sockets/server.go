@@ -197,7 +197,10 @@ func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOpti
 	// (bench/RESULTS.md).
 	opts.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: math.MaxInt32})
 	opts.SetHttpCompression(nil)
-	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0)), encodes: encodes})
+	// The library's transports consume the packets they write, so a packet
+	// is shared by its recipients only with ordercast's (sharedtext.go).
+	opts.SetParser(strictParser{maxAttachments: uint64(max(cfg.MaxAttachments, 0)), encodes: encodes,
+		copies: cfg.libraryPolling || cfg.libraryWebSocket})
 	if cfg.RecoveryWindow > 0 {
 		csr := socket.DefaultConnectionStateRecovery()
 		csr.SetMaxDisconnectionDuration(cfg.RecoveryWindow.Milliseconds())

@@ -82,3 +82,16 @@ func TestSharedTextThroughTheEngineParser(t *testing.T) {
 		t.Fatalf("forParser changed the recipient's packet: %T", p.Data)
 	}
 }
+
+// With one of the library's transports (the A/B benchmarks'), which read
+// what they write, every recipient gets a copy of its own.
+func TestLibraryTransportsGetCopies(t *testing.T) {
+	out := strictParser{copies: true}.NewEncoder().Encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{"e"}})
+	a, b := out[0].Clone(), out[0].Clone()
+	if _, ok := a.(*types.StringBuffer); !ok {
+		t.Fatalf("%T, want the library's string buffer", a)
+	}
+	if _, _ = a.ReadByte(); b.String() != `2["e"]` {
+		t.Fatalf("a read by one recipient left %q to the next", b.String())
+	}
+}
