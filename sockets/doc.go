@@ -151,7 +151,8 @@
 //     suites check 300/200 ms in the OPEN packet), ordercast's WebSocket
 //     transport writes a flush that holds a PING pingWriteDelay (5 ms)
 //     later, from writeLoop (wswrite.go), so the engine has armed the
-//     timeout before the client can answer. Test: heartbeat_test.go
+//     timeout before the client can answer; at any other setting it
+//     writes a PING at once (TestWSPingWrittenAtOnceUnlessDefect18). Test: heartbeat_test.go
 //     TestFastPongs (40 sessions at 300/100 ms answering 3 PINGs at once:
 //     1 to 6 closed without it, 5 runs in 5; none with it, 13 runs).
 //     engine.io suite, whole runs against the fixture: 22 of 25 before, 25

@@ -148,6 +148,17 @@ func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOpti
 		maxMessage = 1e6 // the engine's default
 	}
 	opts.SetMaxHttpBufferSize(maxMessage)
+	pingInterval, pingTimeout := cfg.PingInterval, cfg.PingTimeout
+	// Node's defaults are 25 s / 20 s. Swapped here, the same 45 s to tell
+	// a dead client (the client waits for a PING as long), and defect 18
+	// cannot close a session: a stray ping timeout is cleared by the next
+	// PING, 5 s before it would fire.
+	if pingInterval <= 0 {
+		pingInterval = 20 * time.Second
+	}
+	if pingTimeout <= 0 {
+		pingTimeout = 25 * time.Second
+	}
 	ctors := types.NewSet[engine.TransportCtor]()
 	for _, t := range cfg.Transports {
 		switch t {
@@ -161,23 +172,13 @@ func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOpti
 			if cfg.libraryWebSocket {
 				ctors.Add(engine.WebSocket)
 			} else {
-				ctors.Add(&wsBuilder{cork: cork, limit: maxMessage}) // wstransport.go
+				ctors.Add(&wsBuilder{cork: cork, limit: maxMessage, // wstransport.go
+					deferPing: pingInterval > pingTimeout}) // defect 18
 			}
 		}
 	}
 	opts.SetTransports(ctors)
 	opts.SetAllowUpgrades(ctors.Len() > 1)
-	pingInterval, pingTimeout := cfg.PingInterval, cfg.PingTimeout
-	// Node's defaults are 25 s / 20 s. Swapped here, the same 45 s to tell
-	// a dead client (the client waits for a PING as long), and defect 18
-	// cannot close a session: a stray ping timeout is cleared by the next
-	// PING, 5 s before it would fire.
-	if pingInterval <= 0 {
-		pingInterval = 20 * time.Second
-	}
-	if pingTimeout <= 0 {
-		pingTimeout = 25 * time.Second
-	}
 	opts.SetPingInterval(pingInterval)
 	opts.SetPingTimeout(pingTimeout)
 	// v3.0.6 closes an HTTP connection idle for this long (default 120 s).

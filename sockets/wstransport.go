@@ -26,6 +26,9 @@ type wsBuilder struct {
 	pool  bufPool
 	cork  *corker // wscork.go; nil: nothing is held
 	limit int64   // the engine's maxHttpBufferSize: the largest message read
+	// deferPing: a PING is written pingWriteDelay later (wswrite.go), as
+	// defect 18 needs only when pingInterval > pingTimeout.
+	deferPing bool
 }
 
 func (*wsBuilder) Name() string          { return transports.WEBSOCKET }
@@ -33,7 +36,7 @@ func (*wsBuilder) HandlesUpgrades() bool { return true }
 func (*wsBuilder) UpgradesTo() []string  { return nil }
 
 func (b *wsBuilder) New(ctx *types.HttpContext) transports.Transport {
-	return newWSTransport(ctx, &b.pool, b.cork, b.limit)
+	return newWSTransport(ctx, b)
 }
 
 // closeFlushTime bounds how long a closing transport keeps writing what it
@@ -42,14 +45,16 @@ const closeFlushTime = 2 * time.Second
 
 type wsTransport struct {
 	transports.Transport
-	conn   net.Conn
-	raw    syscall.RawConn // nil: every write goes through writeLoop
-	idle   time.Duration
-	pool   *bufPool
-	cork   *corker
-	shut   atomic.Bool // the connection is closed (closeConn)
-	closed atomic.Bool // OnClose ran
-	nowFn  func(uintptr) bool
+	conn net.Conn
+	raw  syscall.RawConn // nil: every write goes through writeLoop
+	idle time.Duration
+	pool *bufPool
+	cork *corker
+	// deferPing: see wsBuilder.
+	deferPing bool
+	shut      atomic.Bool // the connection is closed (closeConn)
+	closed    atomic.Bool // OnClose ran
+	nowFn     func(uintptr) bool
 	// upgraded: the engine's context of the upgrade, until detach.
 	upgraded *types.HttpContext
 
@@ -68,15 +73,16 @@ type wsTransport struct {
 	now     nowWriter
 }
 
-func newWSTransport(ctx *types.HttpContext, pool *bufPool, cork *corker, limit int64) *wsTransport {
+func newWSTransport(ctx *types.HttpContext, b *wsBuilder) *wsTransport {
 	wsc := ctx.Websocket
 	t := &wsTransport{
 		Transport: transports.MakeTransport(),
 		conn:      wsc.NetConn(),
 		idle:      ctx.IdleTimeout,
-		pool:      pool,
-		cork:      cork,
-		rd:        wsReader{limit: limit},
+		pool:      &b.pool,
+		cork:      b.cork,
+		deferPing: b.deferPing,
+		rd:        wsReader{limit: b.limit},
 	}
 	t.raw = rawConn(t.conn)
 	t.nowFn, t.readFn = t.now.write, t.readNow

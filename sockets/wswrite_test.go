@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -98,4 +99,37 @@ func TestWSFullSocketHandsOverToWriter(t *testing.T) {
 		}
 	}
 	eventually(t, "the transport to go idle", func() bool { return idle(wt) })
+}
+
+// A PING is written by the Send that flushes it, unless defect 18 can
+// close the session (pingInterval > pingTimeout): then pingWriteDelay
+// later, from writeLoop.
+func TestWSPingWrittenAtOnceUnlessDefect18(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		interval, timeout time.Duration
+		deferred          bool
+	}{
+		{"interval < timeout (the defaults)", 0, 0, false},
+		{"interval > timeout", 300 * time.Millisecond, 200 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := wsConfig
+			cfg.PingInterval, cfg.PingTimeout = tc.interval, tc.timeout
+			w := &writeCount{}
+			_, base, sessions := wsServer(t, cfg, w, true)
+			ws, es := dialWS(t, base, sessions)
+			wt := ownTransport(t, es)
+			eventually(t, "the OPEN write", func() bool { return idle(wt) })
+			before := w.n.Load()
+			wt.Send([]*packet.Packet{{Type: packet.PING}})
+			if written := w.n.Load() > before; written == tc.deferred {
+				t.Fatalf("written when Send returned: %v, want %v", written, !tc.deferred)
+			}
+			if got := readFrames(t, ws, 1); got[0] != "2" {
+				t.Fatalf("frame %q, want the PING", got[0])
+			}
+			eventually(t, "the transport to go idle", func() bool { return idle(wt) })
+		})
+	}
 }
