@@ -170,10 +170,10 @@ func main() {
 }
 
 // rotate is the order of round k (from 0): each implementation takes each
-// place in turn. On this shared machine the place mattered: in 2-round
-// A/B runs of one build against another (2026-12-06), the second server
-// of a round was faster in polling deliveries than the first by up to
-// 40%, whichever build it was.
+// place in turn. On this shared machine the place mattered: in two 2-round
+// A/B runs of one build against another, each build first in one of them
+// (2026-12-06, bench/RESULTS.md), the second server of a round had the
+// more polling deliveries in 3 rounds of 4, by up to 66%.
 func rotate(order []string, k int) []string {
 	k %= len(order)
 	return append(append([]string(nil), order[k:]...), order[:k]...)
