@@ -7,13 +7,16 @@
 # Environment:
 #   BENCH_SCALE      full (default) or small
 #   BENCH_ROUNDS     rounds (default 3 full, 1 small); each round runs every
-#                    scenario on ordercast then Node (A B A B ...)
+#                    scenario on each server, the order rotating from round
+#                    to round (A B, B A, ...): use an even number for A/B
 #   BENCH_SCENARIOS  subset, e.g. 2,3 (default 1,2,3,4,5)
 #   BENCH_OUT        output directory (default bench/results/<UTC time>)
 #   ORDERCAST_BIN    binary to test (default ./ordercast, built by make bench)
 #   ORDERCAST_ENV    extra environment for ordercast, e.g. "GOGC=400"
 #   BENCH_PROFILE    directory for ordercast pprof profiles (CPU and allocations of
-#                    scenarios 2 and 3, heap and goroutines of scenario 1)
+#                    scenarios 2 and 3, heap and goroutines of scenario 1).
+#                    Collecting them costs ordercast alone (its p99 at low
+#                    rates nearly doubled): take ratios from a run without it
 #   BENCH_ALT_ENV    also run the same ordercast with this environment as "alt",
 #                    e.g. "GOGC=400"; BENCH_ALT_SCENARIOS limits it (e.g. 1,2)
 #   BENCH_ALT_BIN    run another binary as "alt" (e.g. an older build)
