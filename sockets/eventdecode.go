@@ -158,24 +158,19 @@ func (sc *jsonScan) array(depth, spare int) ([]any, bool) {
 	}
 	sc.i++
 	out := make([]any, 0, 2+spare)
-	if sc.i < len(sc.s) && sc.s[sc.i] == ']' {
-		sc.i++
+	if sc.closes(']') {
 		return out, true
 	}
 	for {
 		v, ok := sc.value(depth)
-		if !ok || sc.i >= len(sc.s) {
+		if !ok {
 			return nil, false
 		}
 		out = append(out, v)
-		switch sc.s[sc.i] {
-		case ',':
-			sc.i++
-		case ']':
-			sc.i++
-			return out, true
-		default:
+		if more, ok := sc.more(']'); !ok {
 			return nil, false
+		} else if !more {
+			return out, true
 		}
 	}
 }
@@ -186,8 +181,7 @@ func (sc *jsonScan) object(depth int) (map[string]any, bool) {
 	}
 	sc.i++
 	out := map[string]any{}
-	if sc.i < len(sc.s) && sc.s[sc.i] == '}' {
-		sc.i++
+	if sc.closes('}') {
 		return out, true
 	}
 	for {
@@ -195,25 +189,38 @@ func (sc *jsonScan) object(depth int) (map[string]any, bool) {
 			return nil, false
 		}
 		k, ok := sc.str()
-		if !ok || sc.i >= len(sc.s) || sc.s[sc.i] != ':' {
+		if !ok || !sc.closes(':') {
 			return nil, false
 		}
-		sc.i++
 		v, ok := sc.value(depth)
-		if !ok || sc.i >= len(sc.s) {
+		if !ok {
 			return nil, false
 		}
 		out[k] = v // the last of a repeated key wins, as in encoding/json
-		switch sc.s[sc.i] {
-		case ',':
-			sc.i++
-		case '}':
-			sc.i++
-			return out, true
-		default:
+		if more, ok := sc.more('}'); !ok {
 			return nil, false
+		} else if !more {
+			return out, true
 		}
 	}
+}
+
+// closes reads c if it comes next.
+func (sc *jsonScan) closes(c byte) bool {
+	if sc.i < len(sc.s) && sc.s[sc.i] == c {
+		sc.i++
+		return true
+	}
+	return false
+}
+
+// more reads what follows a member: a comma (more), the container's end
+// (not more), or anything else (not ok).
+func (sc *jsonScan) more(end byte) (more, ok bool) {
+	if sc.closes(',') {
+		return true, true
+	}
+	return false, sc.closes(end)
 }
 
 // number reads a JSON number (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?) as a
