@@ -173,7 +173,7 @@ func options(cfg Config, cork *corker, encodes *atomic.Int64) *socket.ServerOpti
 				ctors.Add(engine.WebSocket)
 			} else {
 				ctors.Add(&wsBuilder{cork: cork, limit: maxMessage, // wstransport.go
-					deferPing: pingInterval > pingTimeout}) // defect 18
+					pingDelay: pingWriteDelay(pingInterval, pingTimeout)}) // defect 18
 			}
 		}
 	}

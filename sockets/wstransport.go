@@ -26,9 +26,9 @@ type wsBuilder struct {
 	pool  bufPool
 	cork  *corker // wscork.go; nil: nothing is held
 	limit int64   // the engine's maxHttpBufferSize: the largest message read
-	// deferPing: a PING is written pingWriteDelay later (wswrite.go), as
-	// defect 18 needs only when pingInterval > pingTimeout.
-	deferPing bool
+	// pingDelay: a flush with a PING is written this much later; 0: at
+	// once (pingWriteDelay, wswrite.go).
+	pingDelay time.Duration
 }
 
 func (*wsBuilder) Name() string          { return transports.WEBSOCKET }
@@ -50,8 +50,8 @@ type wsTransport struct {
 	idle time.Duration
 	pool *bufPool
 	cork *corker
-	// deferPing: see wsBuilder.
-	deferPing bool
+	// pingDelay: see wsBuilder.
+	pingDelay time.Duration
 	shut      atomic.Bool // the connection is closed (closeConn)
 	closed    atomic.Bool // OnClose ran
 	nowFn     func(uintptr) bool
@@ -81,7 +81,7 @@ func newWSTransport(ctx *types.HttpContext, b *wsBuilder) *wsTransport {
 		idle:      ctx.IdleTimeout,
 		pool:      &b.pool,
 		cork:      b.cork,
-		deferPing: b.deferPing,
+		pingDelay: b.pingDelay,
 		rd:        wsReader{limit: b.limit},
 	}
 	t.raw = rawConn(t.conn)

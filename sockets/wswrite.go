@@ -31,7 +31,7 @@ func (t *wsTransport) Send(packets []*packet.Packet) {
 			return
 		}
 		hold = hold && heldBack(p)
-		ping = ping || (p.Type == packet.PING && t.deferPing)
+		ping = ping || (p.Type == packet.PING && t.pingDelay > 0)
 	}
 	if ping {
 		t.deferWrite(buf)
@@ -41,20 +41,29 @@ func (t *wsTransport) Send(packets []*packet.Packet) {
 }
 
 // pingWriteDelay is how long a flush with a PING waits before it is
-// written when pingInterval > pingTimeout (wsBuilder.deferPing). Defect 18
-// (doc.go): the engine arms a PING's timeout only after Send returns, and
-// a PONG read before that clears nothing, so the timer armed afterwards
-// closes the session when pingInterval > pingTimeout. Otherwise the next
-// PING clears that timer before it fires, and a PING is written at once,
-// as any flush: a timer and a goroutine fewer per PING, 500 a second with
-// 10k connections at ordercast's defaults.
+// written; 0: at once. Defect 18 (doc.go): the engine arms a PING's
+// timeout only after Send returns, and a PONG read before that clears
+// nothing, so the timer armed afterwards closes the session when
+// pingInterval > pingTimeout. Otherwise the next PING clears that timer
+// before it fires, and a PING is written at once, as any flush: a timer
+// and a goroutine fewer per PING, 500 a second with 10k connections at
+// ordercast's defaults.
 // Written at once from the engine's goroutine, the PING let a fast client
-// win that race in about 1 conformance run in 8; written from writeLoop a
-// little later, the timer is armed first. A PING is sent once per
-// pingInterval, so the delay costs nothing else.
-const pingWriteDelay = 5 * time.Millisecond
+// win that race in about 1 conformance run in 8. Written later from
+// writeLoop, it loses only when that goroutine is kept off a core for
+// longer than the delay between Send and arming the timer: 5 ms was
+// beaten once, by 1 session in 40, in a CI run under go test -race ./...
+// So the delay is a tenth of pingTimeout (the client's PONG has the rest),
+// 5 to 20 ms; other frames of this session wait with the PING, once per
+// pingInterval.
+func pingWriteDelay(interval, timeout time.Duration) time.Duration {
+	if interval <= timeout {
+		return 0
+	}
+	return min(max(timeout/10, 5*time.Millisecond), 20*time.Millisecond, timeout/2)
+}
 
-// deferWrite leaves buf to writeLoop, pingWriteDelay from now, and
+// deferWrite leaves buf to writeLoop, t.pingDelay from now, and
 // unlocks t.mu; the engine keeps further packets until "ready".
 func (t *wsTransport) deferWrite(buf *[]byte) {
 	t.pending = buf
@@ -66,7 +75,7 @@ func (t *wsTransport) deferWrite(buf *[]byte) {
 	t.off, t.writing = 0, true
 	t.SetWritable(false)
 	t.mu.Unlock()
-	time.AfterFunc(pingWriteDelay, t.writeLoop)
+	time.AfterFunc(t.pingDelay, t.writeLoop)
 }
 
 // flushHeld writes what the corker held back.

@@ -133,3 +133,23 @@ func TestWSPingWrittenAtOnceUnlessDefect18(t *testing.T) {
 		})
 	}
 }
+
+func TestPingWriteDelay(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		interval, timeout, want time.Duration
+	}{
+		{20 * time.Second, 25 * time.Second, 0}, // ordercast's defaults
+		{ms, ms, 0},
+		{300 * ms, 200 * ms, 20 * ms}, // the conformance fixture
+		{600 * ms, 400 * ms, 20 * ms}, // TestFastPongs
+		{300 * ms, 100 * ms, 10 * ms},
+		{25 * time.Second, 20 * time.Second, 20 * ms}, // Node's defaults
+		{300 * ms, 20 * ms, 5 * ms},
+		{300 * ms, 6 * ms, 3 * ms}, // the client keeps half of pingTimeout
+	} {
+		if got := pingWriteDelay(tc.interval, tc.timeout); got != tc.want {
+			t.Errorf("pingWriteDelay(%v, %v) = %v, want %v", tc.interval, tc.timeout, got, tc.want)
+		}
+	}
+}
