@@ -35,9 +35,9 @@ func (s *Server) BatchReplies(so *socket.Socket, reply func()) {
 }
 
 // holdWrites keeps what is written to t until releaseWrites; holds nest.
-// A PING (written by writeLoop, wswrite.go) writes what is held with it,
-// so a release that never came (a socket closed in the instant between
-// its last ack and its release) holds frames for one ping interval at most.
+// A PING writes what is held with it (Send, wswrite.go), so a release that
+// never came (a socket closed in the instant between its last ack and its
+// release) holds frames for one ping interval at most.
 func (t *wsTransport) holdWrites() {
 	t.mu.Lock()
 	t.holds++

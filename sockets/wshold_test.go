@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 )
@@ -196,4 +197,32 @@ func connectMain(t *testing.T, ws *websocket.Conn, es engine.Socket) *wsTranspor
 	wt := ownTransport(t, es)
 	eventually(t, "the CONNECT write", func() bool { return idle(wt) })
 	return wt
+}
+
+// A PING writes what a hold kept, whether it is written at once or later:
+// a hold whose release never comes keeps frames until the next PING at
+// most.
+func TestPingWritesWhatAHoldKept(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		interval, timeout time.Duration
+	}{
+		{"at once (the defaults)", 0, 0},
+		{"later (pingInterval > pingTimeout)", 300 * time.Millisecond, 200 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := wsConfig
+			cfg.PingInterval, cfg.PingTimeout = tc.interval, tc.timeout
+			_, base, sessions := wsServer(t, cfg, nil, true)
+			ws, es := dialWS(t, base, sessions)
+			wt := ownTransport(t, es)
+			eventually(t, "the OPEN write", func() bool { return idle(wt) })
+			wt.holdWrites() // never released
+			wt.Send(message("held"))
+			wt.Send([]*packet.Packet{{Type: packet.PING}})
+			if got := readFrames(t, ws, 2); strings.Join(got, " ") != "4held 2" {
+				t.Fatalf("frames %q, want the held message, then the PING", got)
+			}
+		})
+	}
 }

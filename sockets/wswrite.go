@@ -31,13 +31,18 @@ func (t *wsTransport) Send(packets []*packet.Packet) {
 			return
 		}
 		hold = hold && heldBack(p)
-		ping = ping || (p.Type == packet.PING && t.pingDelay > 0)
+		ping = ping || p.Type == packet.PING
 	}
-	if ping {
+	switch {
+	case ping && t.pingDelay > 0:
 		t.deferWrite(buf)
-		return
+	case ping:
+		// Written with whatever a hold kept (wshold.go): a hold whose
+		// release never comes keeps frames until the next PING at most.
+		t.write(buf, true)
+	default:
+		t.commit(buf, true, hold)
 	}
-	t.commit(buf, true, hold)
 }
 
 // pingWriteDelay is how long a flush with a PING waits before it is
@@ -130,6 +135,12 @@ func (t *wsTransport) commit(buf *[]byte, drain, hold bool) {
 		}
 		return
 	}
+	t.write(buf, drain)
+}
+
+// write writes buf, or leaves it to writeLoop, and unlocks t.mu; drain as
+// for commit.
+func (t *wsTransport) write(buf *[]byte, drain bool) {
 	if t.writing {
 		t.pending = buf
 		if drain {
