@@ -31,7 +31,8 @@ type SQLite struct {
 	// Append and ~26% of a subscribe (bench/RESULTS.md).
 	stmts   sqliteStmts
 	appends *appendGroup
-	raw     rawTx // the append transaction's statements (sqlite_rawtx.go)
+	raw     rawTx         // the append transaction's statements (sqlite_rawtx.go)
+	ckpt    *checkpointer // sqlite_checkpoint.go
 	// lock is held while the store is open: one process at a time writes
 	// the file, so a Cache in front of it sees every change (soleWriter).
 	lock *os.File
@@ -92,11 +93,10 @@ func openSQLiteFile(ctx context.Context, abs string, alone bool) (*SQLite, error
 	}
 
 	// The writer's page cache is 64 MiB at most, not 2: with many orders,
-	// most appends read a page back otherwise. The WAL is checkpointed every
-	// 10,000 pages, not 1,000, so that a page written many times meanwhile
-	// is copied into the file once.
-	const writer = "&_pragma=journal_mode(WAL)&_txlock=immediate" +
-		"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(10000)"
+	// most appends read a page back otherwise. Checkpoints: see
+	// sqlite_checkpoint.go.
+	writer := "&_pragma=journal_mode(WAL)&_txlock=immediate&_pragma=cache_size(-65536)" +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walCheckpointPages)
 	write, err := sql.Open("sqlite", uri+"?"+common+writer)
 	if err != nil {
 		return nil, err
@@ -127,6 +127,14 @@ func openSQLiteFile(ctx context.Context, abs string, alone bool) (*SQLite, error
 		_ = write.Close()
 		return nil, err
 	}
+	ckpt, err := sql.Open("sqlite", uri+"?"+common)
+	if err != nil {
+		_ = s.stmts.close()
+		_ = read.Close()
+		_ = write.Close()
+		return nil, err
+	}
+	s.ckpt = startCheckpointer(ckpt, checkpointChanges)
 	return s, nil
 }
 
@@ -172,7 +180,11 @@ func (s *SQLite) inWriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.ckpt.committed(1)
+	return nil
 }
 
 // CreateOrder stores o with LastSeq 1 and first as its event 1, in one
@@ -334,9 +346,10 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the prepared statements and both connection pools.
+// Close stops the checkpointer and closes the prepared statements and
+// the connection pools.
 func (s *SQLite) Close() error {
-	err := errors.Join(s.closeRaw(), s.stmts.close(), s.read.Close(), s.write.Close())
+	err := errors.Join(s.ckpt.close(), s.closeRaw(), s.stmts.close(), s.read.Close(), s.write.Close())
 	if s.lock != nil {
 		err = errors.Join(err, s.lock.Close()) // last: the file is closed first
 	}

@@ -133,6 +133,7 @@ func (s *SQLite) appendBatch(ctx context.Context, reqs []*appendReq) (err error,
 			return fmt.Errorf("commit: %w", err)
 		}
 		committed = true
+		s.ckpt.committed(len(reqs))
 		return nil
 	})
 	return err, atCommit

@@ -36,7 +36,7 @@ func TestSQLiteSettings(t *testing.T) {
 			if gotShm := err == nil; gotShm != tc.wantShm {
 				t.Errorf("-shm file exists: %v, want %v", gotShm, tc.wantShm)
 			}
-			for pragma, want := range map[string]int{"cache_size": -65536, "wal_autocheckpoint": 10000} {
+			for pragma, want := range map[string]int{"cache_size": -65536, "wal_autocheckpoint": walCheckpointPages} {
 				var got int
 				if err := s.write.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
 					t.Fatal(err)
