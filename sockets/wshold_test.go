@@ -213,10 +213,7 @@ func TestPingWritesWhatAHoldKept(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := wsConfig
 			cfg.PingInterval, cfg.PingTimeout = tc.interval, tc.timeout
-			_, base, sessions := wsServer(t, cfg, nil, true)
-			ws, es := dialWS(t, base, sessions)
-			wt := ownTransport(t, es)
-			eventually(t, "the OPEN write", func() bool { return idle(wt) })
+			ws, wt := idleWS(t, cfg, nil, true)
 			wt.holdWrites() // never released
 			wt.Send(message("held"))
 			wt.Send([]*packet.Packet{{Type: packet.PING}})

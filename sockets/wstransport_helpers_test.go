@@ -130,6 +130,18 @@ func dialWS(t *testing.T, base string, sessions chan engine.Socket) (*websocket.
 	return ws, awaitSession(t, sessions)
 }
 
+// idleWS opens a WebSocket session on a server of cfg (writes counted in
+// w) and returns it once its transport, ordercast's, has written the OPEN
+// packet and holds nothing.
+func idleWS(t *testing.T, cfg Config, w *writeCount, raw bool) (*websocket.Conn, *wsTransport) {
+	t.Helper()
+	_, base, sessions := wsServer(t, cfg, w, raw)
+	ws, es := dialWS(t, base, sessions)
+	wt := ownTransport(t, es)
+	eventually(t, "the OPEN write", func() bool { return idle(wt) })
+	return ws, wt
+}
+
 func awaitSession(t *testing.T, sessions chan engine.Socket) engine.Socket {
 	t.Helper()
 	select {

@@ -17,10 +17,7 @@ func TestWSOneWritePerSend(t *testing.T) {
 		name := map[bool]string{true: "descriptor", false: "writer goroutine"}[raw]
 		t.Run(name, func(t *testing.T) {
 			w := &writeCount{}
-			_, base, sessions := wsServer(t, wsConfig, w, raw)
-			ws, es := dialWS(t, base, sessions)
-			wt := ownTransport(t, es)
-			eventually(t, "the OPEN write", func() bool { return idle(wt) })
+			ws, wt := idleWS(t, wsConfig, w, raw)
 			before := w.n.Load()
 			pre := types.NewStringBufferString(`42["order:status",{"seq":1}]`)
 			wt.Send([]*packet.Packet{
@@ -117,10 +114,7 @@ func TestWSPingWrittenAtOnceUnlessDefect18(t *testing.T) {
 			cfg := wsConfig
 			cfg.PingInterval, cfg.PingTimeout = tc.interval, tc.timeout
 			w := &writeCount{}
-			_, base, sessions := wsServer(t, cfg, w, true)
-			ws, es := dialWS(t, base, sessions)
-			wt := ownTransport(t, es)
-			eventually(t, "the OPEN write", func() bool { return idle(wt) })
+			ws, wt := idleWS(t, cfg, w, true)
 			before := w.n.Load()
 			wt.Send([]*packet.Packet{{Type: packet.PING}})
 			if written := w.n.Load() > before; written == tc.deferred {
